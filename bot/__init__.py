@@ -1,0 +1,1 @@
+"""session-bot: a GitHub App that makes Copilot coding-agent sessions visible and controllable."""
