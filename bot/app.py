@@ -1,0 +1,56 @@
+"""Assemble the web application: Flask pages, the webhook intake in front, the CLI, the workers."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy.exc import OperationalError
+
+from bot import cli, db, log, pages
+from bot.config import ConfigError, Settings, describe, load_settings
+from bot.runtime import Runtime, build_runtime
+from bot.webhooks import Intake
+
+EXTENSION = "session_bot"
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the WSGI app. Migrates the database (unless AUTO_MIGRATE=0); starts no threads."""
+    settings = settings or load_settings()
+    log.configure(settings.log_level, settings.log_format)
+    runtime = build_runtime(settings)
+    if settings.auto_migrate:
+        try:
+            db.upgrade(runtime.engine)
+        except OperationalError as exc:
+            raise ConfigError(f"DATABASE_URL {describe(settings)['database_url']} cannot be used: "
+                              f"{str(exc.orig).strip().splitlines()[0]}") from None
+    app = Flask("bot")
+    app.extensions[EXTENSION] = runtime
+    app.register_blueprint(pages.blueprint)
+    cli.register(app)
+    # The intake answers the webhook path before Flask routes anything: the hot path stays lean.
+    app.wsgi_app = Intake(runtime, app.wsgi_app)
+    return app
+
+
+def runtime_of(app: Flask) -> Runtime:
+    return app.extensions[EXTENSION]
+
+
+def start_workers(app: Flask):
+    """Start in-process job workers when the settings ask for them; returns the pool or None."""
+    from bot.worker import WorkerPool
+
+    runtime = runtime_of(app)
+    if runtime.settings.setup_mode or not runtime.settings.inline_workers:
+        return None
+    pool = WorkerPool(runtime, runtime.settings.worker_threads).start()
+    app.extensions[EXTENSION + ".workers"] = pool
+    return pool
+
+
+def stop_workers(app: Flask, timeout: float = 25.0) -> None:
+    """Let running jobs finish (or release them) before the process exits."""
+    pool = app.extensions.pop(EXTENSION + ".workers", None)
+    if pool is not None:
+        pool.stop(timeout)

@@ -1,0 +1,217 @@
+"""The database: tables, engine, and bringing the schema up to date under a lock.
+
+One schema for SQLite (the embedded default) and PostgreSQL (scale-out). Times are unix seconds
+(floats) so comparisons mean the same on both. The tables here are the source for Alembic's
+migrations in `bot/migrations/`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+from pathlib import Path
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.engine import Engine
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for long-lived tables.
+Id = BigInteger().with_variant(Integer, "sqlite")
+
+metadata = MetaData()
+
+installations = Table(
+    "installations",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),  # GitHub's installation id
+    Column("account_login", String(255), nullable=False),
+    Column("account_type", String(32), nullable=False),
+    Column("repository_selection", String(16)),
+    Column("suspended", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+repositories = Table(
+    "repositories",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),  # GitHub's repository id
+    Column("installation_id", BigInteger, ForeignKey("installations.id", ondelete="CASCADE"), nullable=False),
+    Column("full_name", String(255), nullable=False),
+    Column("private", Boolean, nullable=False, default=False),
+    Column("added_at", Float, nullable=False),
+    Index("ix_repositories_installation", "installation_id"),
+    Index("ix_repositories_full_name", "full_name"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("guid", String(64), nullable=False, unique=True),  # X-GitHub-Delivery: the dedupe key
+    Column("event", String(64), nullable=False),
+    Column("action", String(64)),
+    Column("installation_id", BigInteger),
+    Column("received_at", Float, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    # queued → done | ignored | failed: what became of the delivery, for metrics and operators.
+    Column("outcome", String(16), nullable=False, default="queued"),
+    Column("processed_at", Float),
+    Index("ix_deliveries_received_at", "received_at"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("kind", String(64), nullable=False),
+    Column("args", Text, nullable=False, default="{}"),  # JSON
+    Column("delivery_id", BigInteger, ForeignKey("deliveries.id", ondelete="SET NULL")),
+    # queued → running → done | dead; a running job whose lease lapsed is queued again in effect.
+    Column("state", String(16), nullable=False, default="queued"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("run_at", Float, nullable=False),
+    Column("lease_until", Float),
+    Column("locked_by", String(128)),
+    Column("last_error", Text),
+    Column("dedupe_key", String(255), unique=True),
+    Column("created_at", Float, nullable=False),
+    Column("started_at", Float),
+    Column("finished_at", Float),
+    Index("ix_jobs_state_run_at", "state", "run_at"),
+)
+
+# Bodies and ETags of GitHub responses the bot polls, so an unchanged resource costs a 304.
+http_cache = Table(
+    "http_cache",
+    metadata,
+    Column("key", String(512), primary_key=True),
+    Column("etag", String(255), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    """An engine tuned for the bot: WAL + immediate transactions on SQLite, pre-ping on PostgreSQL."""
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///"):]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, **kwargs)
+
+
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's implicit BEGIN is deferred).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_begin(conn) -> None:
+    # A deferred transaction that later writes can fail with SQLITE_BUSY at once, without waiting
+    # for the busy timeout; IMMEDIATE takes the write lock up front, so writers queue instead.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def sqlite_path(engine: Engine) -> str | None:
+    database = engine.url.database
+    return database if is_sqlite(engine) and database and database != ":memory:" else None
+
+
+def _alembic_config(connection=None):
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    config.attributes["connection"] = connection
+    return config
+
+
+@contextlib.contextmanager
+def _migration_lock(engine: Engine):
+    """Serialise migrations across processes and hosts (advisory lock / lock file)."""
+    if is_sqlite(engine):
+        path = sqlite_path(engine)
+        if path is None:
+            yield
+            return
+        with open(f"{path}.migrate-lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(7331001)"))
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(7331001)"))
+            conn.commit()
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest migration; safe when many processes start at once."""
+    from alembic import command
+
+    with _migration_lock(engine):
+        before = current_revision(engine)
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), "head")
+        after = current_revision(engine)
+    if before != after:
+        logging.getLogger("bot.db").info("database migrated from %s to %s", before or "empty", after)
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+
+def dialect_insert(conn, table: Table):
+    """An INSERT that supports ON CONFLICT (`on_conflict_do_nothing` / `_do_update`) on both databases."""
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert
+    return insert(table)

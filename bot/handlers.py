@@ -1,0 +1,3 @@
+"""Which handlers exist: importing a module registers its event handlers and job kinds."""
+
+from bot import events, installations  # noqa: F401

@@ -1,0 +1,74 @@
+"""The installations and repositories the App covers, kept from `installation*` webhooks.
+
+On uninstall the installation's rows are deleted (repositories cascade); stored deliveries stay
+until retention prunes them. A suspended installation is kept, and its deliveries other than
+`installation*` are ignored until it is unsuspended (see bot.events.process_delivery).
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import delete, select, update
+
+from bot.db import dialect_insert, installations, repositories
+from bot.events import Context, on
+
+
+@on("installation.created", "installation.unsuspend", "installation.new_permissions_accepted")
+def sync_installation(ctx: Context) -> None:
+    """Record the installation and ask GitHub for every repository it covers.
+
+    The payload's list can be partial, so the API's paginated list is the truth.
+    """
+    installation = ctx.payload["installation"]
+    now = time.time()
+    account = installation.get("account") or {}
+    values = dict(account_login=account.get("login", "?"), account_type=account.get("type", "?"),
+                  repository_selection=installation.get("repository_selection"),
+                  suspended=installation.get("suspended_at") is not None, updated_at=now)
+    with ctx.runtime.engine.begin() as conn:
+        statement = dialect_insert(conn, installations).values(id=installation["id"], created_at=now, **values)
+        conn.execute(statement.on_conflict_do_update(index_elements=["id"], set_=values))
+    if values["suspended"]:
+        return
+    repos = list(ctx.github.paginate("/installation/repositories", item_key="repositories"))
+    with ctx.runtime.engine.begin() as conn:
+        conn.execute(delete(repositories).where(repositories.c.installation_id == installation["id"],
+                                                repositories.c.id.not_in([r["id"] for r in repos])))
+        _add_repositories(conn, installation["id"], repos, now)
+
+
+@on("installation.suspend")
+def suspend_installation(ctx: Context) -> None:
+    with ctx.runtime.engine.begin() as conn:
+        conn.execute(update(installations).where(installations.c.id == ctx.installation_id)
+                     .values(suspended=True, updated_at=time.time()))
+
+
+@on("installation.deleted")
+def delete_installation(ctx: Context) -> None:
+    with ctx.runtime.engine.begin() as conn:
+        conn.execute(delete(repositories).where(repositories.c.installation_id == ctx.installation_id))
+        conn.execute(delete(installations).where(installations.c.id == ctx.installation_id))
+
+
+@on("installation_repositories.added", "installation_repositories.removed")
+def change_repositories(ctx: Context) -> None:
+    removed = [r["id"] for r in ctx.payload.get("repositories_removed") or []]
+    with ctx.runtime.engine.begin() as conn:
+        known = conn.execute(select(installations.c.id).where(installations.c.id == ctx.installation_id)).first()
+        if known is not None and removed:
+            conn.execute(delete(repositories).where(repositories.c.id.in_(removed)))
+        if known is not None:
+            _add_repositories(conn, ctx.installation_id, ctx.payload.get("repositories_added") or [], time.time())
+    if known is None:
+        sync_installation(ctx)  # installation.created was missed or is late: list everything once
+
+
+def _add_repositories(conn, installation_id: int, repos: list[dict], now: float) -> None:
+    for repo in repos:
+        values = dict(installation_id=installation_id, full_name=repo["full_name"],
+                      private=bool(repo.get("private")))
+        statement = dialect_insert(conn, repositories).values(id=repo["id"], added_at=now, **values)
+        conn.execute(statement.on_conflict_do_update(index_elements=["id"], set_=values))

@@ -1,0 +1,84 @@
+"""Logging: JSON lines (or text) carrying the delivery, event, installation and job at hand."""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+import logging
+import re
+import sys
+import time
+
+_context: contextvars.ContextVar[dict] = contextvars.ContextVar("log_context", default={})
+
+# Last line of defence: whatever slips into a message, these never reach the log.
+_SECRET = re.compile(
+    r"(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----"
+    r"|(?i:bearer|token)\s+[A-Za-z0-9._\-]{20,})",
+    re.S,
+)
+
+
+def redact(message: str) -> str:
+    """Replace tokens, JWTs behind 'Bearer' and PEM blocks with a marker."""
+    return _SECRET.sub("[redacted]", message)
+
+
+@contextlib.contextmanager
+def context(**fields):
+    """Attach fields (delivery_id, event, installation_id, job_id…) to every record inside."""
+    token = _context.set({**_context.get(), **{k: v for k, v in fields.items() if v is not None}})
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+class _ContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.context = _context.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line, for log collectors."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": redact(record.getMessage()),
+            **getattr(record, "context", {}),
+        }
+        if record.exc_info:
+            entry["error"] = redact(self.formatException(record.exc_info))
+        return json.dumps(entry, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """Human-readable lines for a terminal."""
+
+    def __init__(self):
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = redact(super().format(record))
+        extra = " ".join(f"{k}={v}" for k, v in getattr(record, "context", {}).items())
+        return f"{line} [{extra}]" if extra else line
+
+
+def configure(level: str = "INFO", fmt: str = "json", stream=None) -> None:
+    """Route the bot's logs (and gunicorn's, when it runs us) through one handler."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.addFilter(_ContextFilter())
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # urllib3 logs full URLs at DEBUG; keep it quiet even when the bot is verbose.
+    logging.getLogger("urllib3").setLevel(logging.WARNING)
+    # Alembic narrates its plugin setup at INFO on every start; bot.db logs the migrations it applies.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -1,0 +1,50 @@
+"""The process's shared parts, built once from Settings: database, queue, GitHub client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+
+from bot import db, metrics
+from bot.config import ConfigError, Settings
+from bot.jobs import Queue
+
+
+@dataclass
+class Runtime:
+    """What handlers and jobs need from the process; passed explicitly, never a global."""
+
+    settings: Settings
+    engine: Engine
+    queue: Queue
+    github: "GitHub | None"  # None in setup mode: no App credentials yet
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Create the engine, queue and GitHub client; opens no connection yet."""
+    engine = db.make_engine(settings.database_url)
+    queue = Queue(engine, lease=settings.job_lease, retry_base=settings.job_retry_base,
+                  max_attempts=settings.job_max_attempts)
+    github = None
+    if not settings.setup_mode:
+        from bot.github.auth import AppAuth
+        from bot.github.client import GitHub
+
+        try:
+            auth = AppAuth(settings.app_id, settings.private_key)
+        except ValueError as exc:
+            raise ConfigError(f"PRIVATE_KEY cannot be used: {exc}") from None
+        github = GitHub(
+            settings.github_api_url,
+            auth,
+            connect_timeout=settings.github_connect_timeout,
+            read_timeout=settings.github_read_timeout,
+            retries=settings.github_retries,
+            retry_base=settings.job_retry_base,
+            on_response=metrics.github_response,
+        )
+    return Runtime(settings=settings, engine=engine, queue=queue, github=github)

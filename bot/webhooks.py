@@ -1,0 +1,130 @@
+"""Webhook intake: verify, store, enqueue, acknowledge — and nothing slow.
+
+A lean WSGI route in front of Flask, because this path is the bot's hot path: GitHub marks a
+delivery failed if the answer is slow, and every microsecond here is multiplied by every event of
+every installation. The signature is checked over the raw body before anything parses it; the
+delivery row and its job are written in one transaction (a transactional outbox), so a stored
+delivery is always processed and an unstored one was never acknowledged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from typing import Callable, Iterable
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from bot import metrics
+from bot.db import dialect_insert, deliveries
+
+MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
+log = logging.getLogger("bot.webhooks")
+
+
+def verify_signature(body: bytes, header: str | None, secrets: Iterable[str]) -> bool:
+    """True if `X-Hub-Signature-256` is HMAC-SHA256(body) under any of the secrets (rotation)."""
+    if not header or not header.startswith("sha256="):
+        return False
+    given = header[len("sha256="):].encode()
+    valid = False
+    for secret in secrets:
+        expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest().encode()
+        # No early exit: time does not tell which secret, if any, matched.
+        valid |= hmac.compare_digest(expected, given)
+    return valid
+
+
+class Intake:
+    """WSGI middleware: answers `POST <webhook_path>` itself, hands every other request on."""
+
+    def __init__(self, runtime, app: Callable):
+        self.runtime = runtime
+        self.app = app
+        self.path = runtime.settings.webhook_path
+        self.secrets = runtime.settings.webhook_secrets
+        self._insert = None
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") != self.path:
+            return self.app(environ, start_response)
+        status, body = self.receive(environ)
+        metrics.ACKS.labels(status.split(" ", 1)[0]).inc()
+        payload = json.dumps(body).encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+        return [payload]
+
+    def receive(self, environ) -> tuple[str, dict]:
+        """Decide the answer to one delivery; stores it when the answer is 202."""
+        if environ.get("REQUEST_METHOD") != "POST":
+            return "405 Method Not Allowed", {"error": "webhooks are POSTed"}
+        if not self.secrets:
+            return "503 Service Unavailable", {"error": "setup mode: WEBHOOK_SECRET is not configured"}
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or -1)
+        except ValueError:
+            length = -1
+        if length < 0:
+            return "411 Length Required", {"error": "Content-Length is required"}
+        if length > MAX_BODY:
+            return "413 Content Too Large", {"error": f"payloads are limited to {MAX_BODY} bytes"}
+        raw = environ["wsgi.input"].read(length)
+        if not verify_signature(raw, environ.get("HTTP_X_HUB_SIGNATURE_256"), self.secrets):
+            log.warning("rejected delivery %r: signature missing or wrong", environ.get("HTTP_X_GITHUB_DELIVERY", "")[:64])
+            return "401 Unauthorized", {"error": "X-Hub-Signature-256 is missing or does not match"}
+
+        event = environ.get("HTTP_X_GITHUB_EVENT", "")
+        guid = environ.get("HTTP_X_GITHUB_DELIVERY", "")
+        if not event or len(event) > 64 or not guid or len(guid) > 64:
+            return "400 Bad Request", {"error": "X-GitHub-Event and X-GitHub-Delivery are required"}
+        content_type = environ.get("CONTENT_TYPE", "application/json").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            return "415 Unsupported Media Type", {"error": "set the webhook's content type to application/json"}
+        try:
+            payload = json.loads(raw)
+        except (ValueError, RecursionError):
+            return "400 Bad Request", {"error": "the body is not JSON"}
+        if not isinstance(payload, dict):
+            return "400 Bad Request", {"error": "the body is not a JSON object"}
+        if event == "ping":
+            return "200 OK", {"msg": "pong"}
+
+        action = payload.get("action")
+        installation = payload.get("installation")
+        installation_id = installation.get("id") if isinstance(installation, dict) else None
+        row = dict(guid=guid, event=event, action=action[:64] if isinstance(action, str) else None,
+                   installation_id=installation_id if type(installation_id) is int else None,
+                   received_at=time.time(), body=raw, outcome="queued")
+        try:
+            stored = self._store(row)
+        except DBAPIError:
+            log.exception("could not store delivery %s", guid)
+            return "503 Service Unavailable", {"error": "the database is unavailable; GitHub can redeliver"}
+        if stored:
+            self.runtime.queue.wake()
+            log.info("accepted delivery %s (%s%s)", guid, event, f".{row['action']}" if row["action"] else "")
+        return "202 Accepted", {"delivery": guid, "duplicate": not stored}
+
+    def _store(self, row: dict) -> bool:
+        """Insert the delivery and its job atomically; False if this delivery id was seen before."""
+        for attempt in (1, 2):
+            try:
+                with self.runtime.engine.begin() as conn:
+                    statement = dialect_insert(conn, deliveries).values(**row).on_conflict_do_nothing(
+                        index_elements=["guid"]).returning(deliveries.c.id)
+                    delivery_id = conn.execute(statement).scalar_one_or_none()
+                    if delivery_id is None:
+                        return False
+                    self.runtime.queue.enqueue(conn, "delivery", delivery_id=delivery_id)
+                    return True
+            except IntegrityError:
+                return False
+            except DBAPIError as exc:
+                # A pooled connection the server dropped: one retry on a fresh one is safe,
+                # because the transaction either committed whole or not at all.
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+        return False

@@ -1,0 +1,178 @@
+"""Workers: threads that claim jobs from the queue and run them.
+
+By default they run inside each web process (`BOT_INLINE_WORKERS=1`); to scale out, run
+`python -m bot.worker` as its own process (the Procfile's `worker:`) and set
+`BOT_INLINE_WORKERS=0` on the web. On PostgreSQL, a separate worker wakes on LISTEN/NOTIFY;
+on SQLite it polls every `JOB_POLL_SECONDS` (≤ 1 s by default).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+
+from bot import handlers, jobs, log, metrics  # noqa: F401  (handlers registers the job kinds)
+from bot.errors import PermanentError, RetryLater
+from bot.jobs import Job
+
+logger = logging.getLogger("bot.worker")
+
+
+def run_job(runtime, job: Job) -> str:
+    """Run one claimed job and record its outcome; returns the job's new state."""
+    queue = runtime.queue
+    with log.context(job_id=job.id, job_kind=job.kind):
+        if job.attempts > queue.max_attempts:
+            # Its workers keep dying mid-job (the lease lapsed each time): stop feeding it to them.
+            queue.fail(job, "gave up: the job's worker died on every attempt", permanent=True)
+            return "dead"
+        function = jobs.HANDLERS.get(job.kind)
+        try:
+            if function is None:
+                raise PermanentError(f"no handler for job kind {job.kind!r}")
+            function(runtime, job)
+        except RetryLater as exc:
+            queue.defer(job, exc.at, exc.reason or str(exc))
+            logger.info("deferred until %.0f: %s", exc.at, exc.reason)
+            state = "deferred"
+        except Exception as exc:  # the queue decides: retry with backoff, or dead
+            error = "".join(traceback.format_exception_only(exc)).strip()
+            state = queue.fail(job, error, permanent=isinstance(exc, PermanentError))
+            level = logging.ERROR if state == "dead" else logging.WARNING
+            logger.log(level, "job failed (attempt %d, now %s): %s", job.attempts, state, error,
+                       exc_info=state == "dead")
+        else:
+            state = "done" if queue.complete(job) else "lost"
+            if state == "lost":
+                logger.warning("job finished after its lease was taken over")
+        metrics.JOBS_RUN.labels(job.kind, state).inc()
+        return state
+
+
+class WorkerPool:
+    """`threads` workers plus one heartbeat thread renewing the leases of running jobs."""
+
+    def __init__(self, runtime, threads: int):
+        self.runtime = runtime
+        self.threads = threads
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self) & 0xffff:x}"
+        self._stopping = threading.Event()
+        self._running: dict[int, Job] = {}
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> "WorkerPool":
+        for n in range(self.threads):
+            self._spawn(self._work, f"job-worker-{n}")
+        self._spawn(self._heartbeat, "job-heartbeat")
+        if self.runtime.engine.dialect.name == "postgresql":
+            self._spawn(self._listen, "job-listener")
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop claiming; running jobs finish (or are released if they outlast `timeout`)."""
+        self._stopping.set()
+        for _ in range(self.threads):
+            self.runtime.queue.wake()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            left = list(self._running.values())
+        for job in left:
+            self.runtime.queue.release(job)
+
+    def _spawn(self, target, name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _work(self) -> None:
+        queue = self.runtime.queue
+        while not self._stopping.is_set():
+            try:
+                job = queue.claim(self.worker_id)
+            except Exception:
+                logger.exception("could not claim a job; retrying")
+                self._stopping.wait(self.runtime.settings.job_poll_interval)
+                continue
+            if job is None:
+                queue.wait(self.runtime.settings.job_poll_interval)
+                continue
+            with self._lock:
+                self._running[job.id] = job
+            try:
+                run_job(self.runtime, job)
+            except Exception:
+                logger.exception("could not record the outcome of job %s; its lease will lapse", job.id)
+            finally:
+                with self._lock:
+                    self._running.pop(job.id, None)
+
+    def _heartbeat(self) -> None:
+        interval = self.runtime.settings.job_lease / 3
+        while not self._stopping.wait(interval):
+            with self._lock:
+                ids = list(self._running)
+            try:
+                held = self.runtime.queue.heartbeat(ids, self.worker_id)
+            except Exception:
+                logger.exception("heartbeat failed")
+                continue
+            for lost in set(ids) - held:
+                logger.warning("lost the lease of job %s", lost)
+
+    def _listen(self) -> None:
+        """PostgreSQL LISTEN: wake a worker as soon as another process enqueues."""
+        import psycopg
+
+        from bot.jobs import NOTIFY_CHANNEL
+
+        url = self.runtime.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while not self._stopping.is_set():
+            try:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    while not self._stopping.is_set():
+                        for _ in conn.notifies(timeout=1.0):
+                            self.runtime.queue.wake()
+            except Exception:
+                logger.warning("job listener lost its connection; reconnecting", exc_info=True)
+                self._stopping.wait(1.0)
+
+
+def main() -> int:
+    """`python -m bot.worker`: a worker process for scale-out."""
+    from bot.config import ConfigError, load_settings
+    from bot.runtime import build_runtime
+
+    try:
+        settings = load_settings()
+        log.configure(settings.log_level, settings.log_format)
+        runtime = build_runtime(settings)
+    except ConfigError as exc:
+        print(f"session-bot: configuration error: {exc}", file=sys.stderr)
+        return 1
+    if settings.auto_migrate:
+        from bot import db
+
+        db.upgrade(runtime.engine)
+    pool = WorkerPool(runtime, settings.worker_threads).start()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    logger.info("worker %s started with %d threads", pool.worker_id, settings.worker_threads)
+    stop.wait()
+    logger.info("stopping: finishing or releasing running jobs")
+    pool.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

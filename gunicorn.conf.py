@@ -1,0 +1,58 @@
+"""gunicorn settings for `gunicorn app:app` (read automatically from the working directory).
+
+Sync workers: measured on this machine they ack webhooks faster than gthread, which with SQLite
+stalls on the busy handler (see docs/architecture.md). Each worker runs its own job threads unless
+BOT_INLINE_WORKERS=0.
+"""
+
+import os
+import shutil
+import sys
+import tempfile
+
+from bot.config import ConfigError, load_settings
+
+try:
+    _settings = load_settings()
+except ConfigError as exc:
+    # One clear line instead of a traceback from every worker.
+    sys.stderr.write(f"session-bot: configuration error: {exc}\n")
+    raise SystemExit(1) from None
+
+bind = [f"0.0.0.0:{_settings.port}"]
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "sync"
+timeout = 30
+graceful_timeout = 30
+accesslog = None
+
+# prometheus-client's multiprocess mode: each worker writes its counters here, /metrics sums them.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="session-bot-metrics-")
+    _owns_metrics_dir = True
+else:
+    _owns_metrics_dir = False
+
+
+def post_worker_init(worker):
+    from bot.app import start_workers
+
+    start_workers(worker.wsgi)
+
+
+def worker_exit(server, worker):
+    from bot.app import stop_workers
+
+    if hasattr(worker, "wsgi"):
+        stop_workers(worker.wsgi, timeout=graceful_timeout - 5)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _owns_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -1,0 +1,132 @@
+"""The durable queue, on SQLite and PostgreSQL: claims, leases, retries, deferral, dead jobs."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from bot.db import jobs
+from bot.jobs import Queue, backoff
+
+
+class Clock:
+    def __init__(self, now: float = 1_000_000.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def queue(engine, clock):
+    return Queue(engine, lease=30.0, retry_base=1.0, max_attempts=3, clock=clock)
+
+
+def enqueue(queue, kind="noop", **kwargs):
+    with queue.engine.begin() as conn:
+        return queue.enqueue(conn, kind, **kwargs)
+
+
+def state_of(queue, job_id):
+    with queue.engine.connect() as conn:
+        return conn.execute(select(jobs).where(jobs.c.id == job_id)).one()
+
+
+def test_a_queued_job_is_claimed_once_and_completed(queue):
+    job_id = enqueue(queue, args={"n": 1})
+    job = queue.claim("w1")
+    assert (job.id, job.args, job.attempts) == (job_id, {"n": 1}, 1)
+    assert queue.claim("w2") is None
+    assert queue.complete(job)
+    assert state_of(queue, job_id).state == "done"
+
+
+def test_a_job_whose_worker_died_is_claimed_again_after_its_lease(queue, clock):
+    enqueue(queue)
+    first = queue.claim("dead-worker")
+    clock.now += 29
+    assert queue.claim("w2") is None
+    clock.now += 2
+    again = queue.claim("w2")
+    assert (again.id, again.attempts) == (first.id, 2)
+    assert not queue.complete(first), "the dead worker's late completion must not count"
+    assert queue.complete(again)
+
+
+def test_heartbeat_keeps_a_long_job_from_being_taken_over(queue, clock):
+    enqueue(queue)
+    job = queue.claim("w1")
+    for _ in range(5):
+        clock.now += 20
+        assert queue.heartbeat([job.id], "w1") == {job.id}
+        assert queue.claim("w2") is None
+
+
+def test_a_failure_retries_with_backoff_then_the_job_is_dead(queue, clock):
+    job_id = enqueue(queue)
+    for attempt in (1, 2):
+        job = queue.claim("w1")
+        assert queue.fail(job, "GitHub answered 502") == "queued"
+        row = state_of(queue, job_id)
+        assert 0.5 * 2 ** (attempt - 1) <= row.run_at - clock.now <= 1.5 * 2 ** (attempt - 1)
+        assert queue.claim("w1") is None, "not before its retry time"
+        clock.now = row.run_at
+    job = queue.claim("w1")
+    assert queue.fail(job, "GitHub answered 502 again") == "dead"
+    row = state_of(queue, job_id)
+    assert (row.state, row.attempts, row.last_error) == ("dead", 3, "GitHub answered 502 again")
+    assert queue.retry(job_id)
+    assert queue.claim("w1").attempts == 1
+
+
+def test_a_deferred_job_waits_without_spending_an_attempt(queue, clock):
+    job_id = enqueue(queue)
+    job = queue.claim("w1")
+    queue.defer(job, clock.now + 60, "secondary rate limit")
+    clock.now += 59
+    assert queue.claim("w1") is None
+    clock.now += 1
+    assert queue.claim("w1").attempts == 1
+    assert state_of(queue, job_id).last_error == "deferred: secondary rate limit"
+
+
+def test_a_dedupe_key_enqueues_once(queue):
+    assert enqueue(queue, dedupe_key="comment:1:0") is not None
+    assert enqueue(queue, dedupe_key="comment:1:0") is None
+    assert queue.counts() == {"queued": 1}
+
+
+def test_the_first_retry_comes_after_about_a_second():
+    assert backoff(1, 1.0, rand=lambda: 0.5) == 1.0
+    assert 0.5 <= backoff(1, 1.0) <= 1.5
+    assert backoff(20, 1.0, rand=lambda: 0.5) == 600.0
+
+
+def test_concurrent_claimers_never_share_a_job(engine):
+    queue = Queue(engine, lease=30.0, retry_base=1.0, max_attempts=3)
+    with engine.begin() as conn:
+        for n in range(60):
+            queue.enqueue(conn, "noop", {"n": n})
+    claimed: list[int] = []
+    lock = threading.Lock()
+
+    def worker(name):
+        while (job := queue.claim(name)) is not None:
+            with lock:
+                claimed.append(job.id)
+            queue.complete(job)
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(claimed) == sorted(set(claimed)) and len(claimed) == 60
+    assert queue.counts() == {"done": 60}
