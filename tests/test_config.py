@@ -1,0 +1,94 @@
+"""Settings: setup mode, clear one-line errors naming the variable, Probot-compatible names."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from bot.config import ConfigError, describe, load_settings
+
+PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n"
+APP = {"APP_ID": "42", "PRIVATE_KEY": PEM, "WEBHOOK_SECRET": "s3cret"}
+
+
+def load(**env):
+    return load_settings({k: v for k, v in env.items()}, dotenv=None)
+
+
+def test_no_app_settings_at_all_is_setup_mode():
+    settings = load()
+    assert settings.setup_mode
+    assert settings.database_url == "sqlite:///instance/bot.sqlite3"
+    assert settings.webhook_path == "/api/github/webhooks" and settings.port == 3000
+
+
+def test_full_app_settings():
+    settings = load(**{**APP, "WEBHOOK_SECRET": "new, old"})
+    assert not settings.setup_mode
+    assert settings.app_id == 42 and settings.webhook_secrets == ("new", "old")
+
+
+@pytest.mark.parametrize("env, names", [
+    ({"APP_ID": "42"}, "PRIVATE_KEY"),
+    ({"APP_ID": "42", "PRIVATE_KEY": PEM}, "WEBHOOK_SECRET"),
+    ({"WEBHOOK_SECRET": "x", "PRIVATE_KEY": PEM}, "APP_ID"),
+    ({**APP, "APP_ID": "forty-two"}, "APP_ID"),
+    ({**APP, "PRIVATE_KEY": "not a key"}, "PRIVATE_KEY"),
+    ({**APP, "PRIVATE_KEY": "", "PRIVATE_KEY_PATH": "/nonexistent/key.pem"}, "PRIVATE_KEY_PATH"),
+    ({"PORT": "eighty"}, "PORT"),
+    ({"PORT": "0"}, "PORT"),
+    ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+    ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+    ({"WEBHOOK_PATH": "hooks"}, "WEBHOOK_PATH"),
+    ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+    ({"GITHUB_API_URL": "api.github.com"}, "GITHUB_API_URL"),
+    ({"JOB_LEASE_SECONDS": "-1"}, "JOB_LEASE_SECONDS"),
+    ({"STOP_GRACE_SECONDS": "soon"}, "STOP_GRACE_SECONDS"),
+    ({"BOT_INLINE_WORKERS": "maybe"}, "BOT_INLINE_WORKERS"),
+])
+def test_bad_settings_name_the_variable(env, names):
+    with pytest.raises(ConfigError) as error:
+        load(**env)
+    assert str(error.value).startswith(names)
+    assert "\n" not in str(error.value)
+
+
+def test_private_key_with_literal_backslash_n_and_from_a_file(tmp_path):
+    one_line = PEM.replace("\n", "\\n")
+    assert load(**{**APP, "PRIVATE_KEY": one_line}).private_key == PEM
+    (tmp_path / "key.pem").write_text(PEM)
+    assert load(**{**APP, "PRIVATE_KEY": "", "PRIVATE_KEY_PATH": str(tmp_path / "key.pem")}).private_key == PEM
+
+
+def test_github_enterprise_host_as_probot_spells_it():
+    assert load(GHE_HOST="github.example.com").github_api_url == "https://github.example.com/api/v3"
+    assert load(GITHUB_API_URL="http://127.0.0.1:9/").github_api_url == "http://127.0.0.1:9"
+
+
+def test_postgres_urls_use_psycopg():
+    assert load(DATABASE_URL="postgres://u:p@db/bot").database_url == "postgresql+psycopg://u:p@db/bot"
+
+
+def test_dotenv_fills_what_the_environment_lacks(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text('# comment\nexport APP_ID=7\nWEBHOOK_SECRET="quoted"\nPRIVATE_KEY=\'' +
+                      PEM.replace("\n", "\\n") + "'\nPORT=4000 # trailing comment\n")
+    settings = load_settings({"PORT": "5000"}, dotenv=dotenv)
+    assert (settings.app_id, settings.webhook_secrets, settings.port) == (7, ("quoted",), 5000)
+
+
+def test_describe_never_shows_secrets():
+    shown = describe(load(**APP, DATABASE_URL="postgresql://bot:hunter2@db/bot"))
+    assert shown["private_key"] == "set" and shown["webhook_secrets"] == "set"
+    assert "hunter2" not in str(shown)
+
+
+def test_check_command_prints_one_line(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "bot.config", "check"], cwd=tmp_path, capture_output=True,
+                            text=True, env={"APP_ID": "42", "PATH": "/usr/bin:/bin",
+                                            "PYTHONPATH": str(__import__("pathlib").Path(__file__).parents[1])})
+    assert result.returncode == 1
+    assert result.stderr == "session-bot: configuration error: PRIVATE_KEY (or PRIVATE_KEY_PATH) is not set; " \
+                            "the other GitHub App settings are\n"
