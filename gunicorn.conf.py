@@ -25,6 +25,8 @@ worker_class = "sync"
 timeout = 30
 graceful_timeout = 30
 accesslog = None
+# gunicorn 27's control socket sits at one fixed path per user: several instances would fight over it.
+control_socket_disable = True
 
 # prometheus-client's multiprocess mode: each worker writes its counters here, /metrics sums them.
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -70,7 +70,7 @@ class Intake:
         if length < 0:
             return "411 Length Required", {"error": "Content-Length is required"}
         if length > MAX_BODY:
-            return "413 Content Too Large", {"error": f"payloads are limited to {MAX_BODY} bytes"}
+            return "413 Content Too Large", {"error": "GitHub payloads are at most 25 MB"}
         raw = environ["wsgi.input"].read(length)
         if not verify_signature(raw, environ.get("HTTP_X_HUB_SIGNATURE_256"), self.secrets):
             log.warning("rejected delivery %r: signature missing or wrong", environ.get("HTTP_X_GITHUB_DELIVERY", "")[:64])

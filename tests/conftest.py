@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 from bot import db
 from bot.config import Settings
 
-pytest_plugins = []  # the fake GitHub plugin lands next
+pytest_plugins = ["tests.fakegithub.pytest_plugin"]
 
 PG_SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
