@@ -1,0 +1,12 @@
+"""Routes for Actions runs, pull requests and their timelines."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .server import FakeGitHub
+
+
+def register(fake: FakeGitHub) -> None:
+    """Add this module's routes (and any state they keep) to `fake`."""
