@@ -11,6 +11,7 @@ import sys
 import tempfile
 
 from bot.config import ConfigError, load_settings
+from bot.log import gunicorn_logconfig
 
 try:
     _settings = load_settings()
@@ -25,6 +26,7 @@ worker_class = "sync"
 timeout = 30
 graceful_timeout = 30
 accesslog = None
+logconfig_dict = gunicorn_logconfig(_settings.log_level, _settings.log_format)
 # gunicorn 27's control socket sits at one fixed path per user: several instances would fight over it.
 control_socket_disable = True
 

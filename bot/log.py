@@ -82,3 +82,21 @@ def configure(level: str = "INFO", fmt: str = "json", stream=None) -> None:
     logging.getLogger("urllib3").setLevel(logging.WARNING)
     # Alembic narrates its plugin setup at INFO on every start; bot.db logs the migrations it applies.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def gunicorn_logconfig(level: str = "INFO", fmt: str = "json") -> dict:
+    """A logging dictConfig for gunicorn, so its own lines share the bot's format."""
+    formatter = "bot.log.JsonFormatter" if fmt == "json" else "bot.log.TextFormatter"
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"context": {"()": "bot.log._ContextFilter"}},
+        "formatters": {"bot": {"()": formatter}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "bot", "filters": ["context"],
+                                "stream": "ext://sys.stderr"}},
+        "root": {"level": level, "handlers": ["stderr"]},
+        "loggers": {
+            "gunicorn.error": {"level": level, "handlers": [], "propagate": True},
+            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
+        },
+    }

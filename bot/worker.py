@@ -80,13 +80,18 @@ class WorkerPool:
         self._stopping.set()
         for _ in range(self.threads):
             self.runtime.queue.wake()
-        deadline = time.monotonic() + timeout
-        for thread in self._threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
+        self.join(timeout)
         with self._lock:
             left = list(self._running.values())
         for job in left:
             self.runtime.queue.release(job)
+
+    def join(self, timeout: float) -> bool:
+        """Wait for the threads to end; True if they all did."""
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in self._threads)
 
     def _spawn(self, target, name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)

@@ -47,13 +47,18 @@ def database_url(request, tmp_path):
     """Each database test runs on both: SQLite in a temp dir, and this run's PostgreSQL database."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/bot.sqlite3"
-    url = request.getfixturevalue("postgres_url")
-    engine = db.make_engine(url)
+    return request.getfixturevalue("empty_postgres_url")
+
+
+@pytest.fixture
+def empty_postgres_url(postgres_url):
+    """The run's PostgreSQL database, migrated, with every table emptied (tests share it)."""
+    engine = db.make_engine(postgres_url)
     db.upgrade(engine)
-    with engine.begin() as conn:  # tests share the run's database: start each from empty tables
+    with engine.begin() as conn:
         conn.execute(text("TRUNCATE " + ", ".join(t.name for t in db.metadata.sorted_tables) + " CASCADE"))
     engine.dispose()
-    return url
+    return postgres_url
 
 
 @pytest.fixture

@@ -118,3 +118,4 @@ def test_stopping_releases_a_job_that_does_not_finish_in_time(runtime, kinds):
     saved = row(runtime, job_id)
     assert (saved.state, saved.attempts) == ("queued", 0)
     release.set()
+    assert pool.join(5)

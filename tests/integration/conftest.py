@@ -73,3 +73,11 @@ def bot(fake_github, app_key, database_url):
     bot = Bot(fake_github, app_key, database_url)
     yield bot
     bot.stop()
+
+
+@pytest.fixture
+def pg_bot(fake_github, app_key, empty_postgres_url):
+    """A bot on PostgreSQL only: the scale-out path."""
+    bot = Bot(fake_github, app_key, empty_postgres_url)
+    yield bot
+    bot.stop()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import subprocess
+import sys
 from urllib.parse import urlsplit
 
 import pytest
@@ -13,6 +15,7 @@ import requests
 from bot import db
 from tests.fakegithub import payloads
 from tests.integration.conftest import SECRET
+from tests.servers import ROOT, bot_env
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +40,9 @@ def test_an_installation_is_recorded_with_every_repository_github_lists(bot, fak
 
 def test_acceptance_answers_over_real_http(bot):
     bot.start_web()
-    body = json.dumps(payloads.with_installation(payloads.example("issue_comment", "created"), 5)).encode()
+    comment = payloads.with_installation(payloads.example("issue_comment", "created"), 5)
+    comment["comment"]["body"] = "planted-body-marker ghp_" + "x" * 36
+    body = json.dumps(comment).encode()
     signed = payloads.headers("issue_comment", body, SECRET, delivery="same-id")
 
     assert requests.post(bot.webhook_url, data=body, headers=signed).status_code == 202
@@ -55,6 +60,17 @@ def test_acceptance_answers_over_real_http(bot):
 
     assert oversized_post(bot.webhook_url) == 413
     assert requests.get(bot.web.url + "/readyz").json()["status"] == "ok"
+    assert "planted-body-marker" not in bot.web.text(), "no body reaches the logs"
+
+
+def test_bad_settings_stop_gunicorn_with_one_line_naming_the_variable(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "gunicorn", "app:app", "--bind", "127.0.0.1:0"], cwd=ROOT,
+                            env=bot_env(APP_ID="12", DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite3"),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "session-bot: configuration error: PRIVATE_KEY (or PRIVATE_KEY_PATH) is not set; "
+        "the other GitHub App settings are"]
 
 
 def oversized_post(url: str) -> int:
@@ -98,3 +114,18 @@ def test_a_worker_killed_mid_job_has_the_job_finished_once_after_restart(bot, fa
     assert bot.count(db.repositories) == 2
     answered = [r for r in fake_github.calls("GET", "/installation/repositories") if r.status == 200]
     assert len(answered) == 2, "the first answer went to a dead worker; the second completed the job"
+
+
+def test_web_and_several_workers_share_one_postgresql(pg_bot, fake_github):
+    """Scale-out: deliveries acknowledged by the web, each job run exactly once by one of the
+    separate workers, which LISTEN for new jobs instead of waiting for their next poll."""
+    bot = pg_bot
+    fake_github.add_installation(321, "octo-org", ["octo-org/a"])
+    bot.env["JOB_POLL_SECONDS"] = "60"  # only a NOTIFY can wake them in time
+    bot.start_web(BOT_INLINE_WORKERS=0)
+    bot.start_worker(), bot.start_worker()
+
+    for _ in range(20):
+        assert bot.deliver("installation", installation_created(321)).status_code == 202
+    bot.wait_until(lambda: bot.count(db.jobs, db.jobs.c.state == "done") == 20, timeout=20, what="20 jobs")
+    assert bot.count(db.jobs, db.jobs.c.attempts != 1) == 0
