@@ -6,24 +6,13 @@ import contextlib
 import contextvars
 import json
 import logging
-import re
 import sys
 import time
 
+# The last line of defence: whatever slips into a message, secrets never reach the log.
+from bot.redact import redact
+
 _context: contextvars.ContextVar[dict] = contextvars.ContextVar("log_context", default={})
-
-# Last line of defence: whatever slips into a message, these never reach the log.
-_SECRET = re.compile(
-    r"(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
-    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----"
-    r"|(?i:bearer|token)\s+[A-Za-z0-9._\-]{20,})",
-    re.S,
-)
-
-
-def redact(message: str) -> str:
-    """Replace tokens, JWTs behind 'Bearer' and PEM blocks with a marker."""
-    return _SECRET.sub("[redacted]", message)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,101 @@
+"""Benchmark: summarise a 50 MB agent log from a spooled run archive; wall time and peak extra RSS.
+
+    .venv/bin/python bench/summarise_log.py [--mb 50]
+
+Targets: under 1.5 s and under 50 MB of extra resident memory. The measurement runs in a fresh
+process, so nothing the generator allocated counts against it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.logs.fetch import summarise_run  # noqa: E402
+from bot.logs.render import render  # noqa: E402
+from tests.agentlogs import run_logs_zip, write_agent_log  # noqa: E402
+
+
+class _SpooledClient:
+    """Stands in for bot.github.client.Client once the download is spooled: no network in the figures."""
+
+    def __init__(self, archive: Path):
+        self.archive = archive
+
+    def download(self, path: str) -> tempfile.SpooledTemporaryFile:
+        """The archive copied into a spool the way Client.download fills one (1 MiB in memory, then disk)."""
+        spool = tempfile.SpooledTemporaryFile(max_size=1 << 20)
+        with open(self.archive, "rb") as source:
+            shutil.copyfileobj(source, spool, 64 * 1024)
+        spool.seek(0)
+        return spool
+
+
+def _status(field: str) -> int:
+    """A /proc/self/status figure in bytes (VmRSS, VmHWM)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise KeyError(field)
+
+
+def _reset_peak() -> bool:
+    """Make VmHWM start again from the current RSS (Linux 4.0+); False where that is not allowed."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def measure(archive: Path) -> dict:
+    """Fetch from the spool, parse, summarise and render once; the figures as a dict."""
+    client = _SpooledClient(archive)
+    reset = _reset_peak()
+    before_rss, before_peak = _status("VmRSS"), _status("VmHWM")
+    started, cpu = time.perf_counter(), time.process_time()
+    summary = summarise_run(client, "octo-org/hello", 1)
+    body = render(summary, state="completed", duration=1234, run_url="https://github.com/o/r/actions/runs/1",
+                  log_url="https://github.com/o/r/actions/runs/1/job/2", full=True)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    peak = _status("VmHWM")
+    return {"seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3), "extra_rss_mb": round((peak - (before_rss if reset else before_peak)) / 2**20, 1),
+            "peak_reset": reset, "comment_chars": len(body), "tool_calls": sum(summary.tools.values()),
+            "lines": summary.stats.lines}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=float, default=50, help="size of the agent's step log in MiB")
+    parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # the fresh process's entry
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure)))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        step, archive = Path(tmp, "agent.log"), Path(tmp, "logs.zip")
+        with open(step, "wb") as sink:
+            written = write_agent_log(sink, int(args.mb * 2**20))
+        with open(step, "rb") as source, open(archive, "wb") as sink:
+            run_logs_zip(source, sink)
+        out = subprocess.run([sys.executable, __file__, "--measure", str(archive)], check=True,
+                             capture_output=True, text=True).stdout
+        figures = json.loads(out)
+        zipped = archive.stat().st_size
+    print(f"agent log {written / 2**20:.1f} MiB ({figures['lines']} lines, {figures['tool_calls']} tool calls), "
+          f"zipped {zipped / 2**20:.1f} MiB")
+    print(f"wall time {figures['seconds']:.2f} s (target < 1.5 s; CPU {figures['cpu_seconds']:.2f} s), peak extra RSS {figures['extra_rss_mb']:.1f} MB "
+          f"(target < 50 MB{'' if figures['peak_reset'] else '; VmHWM could not be reset: upper bound'}), "
+          f"comment {figures['comment_chars']} chars")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Agent logs: fetch, parse, summarise and render what a Copilot session did."""

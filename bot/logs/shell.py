@@ -1,0 +1,50 @@
+"""What the agent's shell commands were: test runs, exit codes, and the lines of their output worth showing."""
+
+from __future__ import annotations
+
+import re
+
+# The agent starts most commands with this; it says nothing a reviewer needs.
+_CD_WORKSPACE = re.compile(r"^cd /home/runner/work/[^/\s]+/[^/\s]+/?\s*&&\s*")
+_EXIT = re.compile(r"<exited with exit code (-?\d+)>")
+# A test run: a command segment that starts (after env assignments and wrappers) with a test runner.
+_SEGMENTS = re.compile(r"&&|\|\||[;|\n]")
+_TEST = re.compile(
+    r"^\s*(?:\w+=\S*\s+)*(?:(?:sudo|time|timeout\s+\S+|xvfb-run(?:\s+-a)?|(?:poetry|uv|pipenv|hatch|pdm)\s+run"
+    r"|bundle\s+exec|npx|python[\d.]*\s+-m)\s+)*(?:\S*/)?"
+    r"(?:py\.?test|tox|nox|unittest|(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?test[\w:-]*|jest|vitest|mocha|playwright\s+test"
+    r"|go\s+test|cargo\s+(?:test|nextest)|dotnet\s+test|mvn\b.*\btest|gradlew?\b.*\btest|rspec|phpunit|ctest"
+    r"|make\s+(?:check|test\w*)|rake\s+test|deno\s+test|swift\s+test|mix\s+test)(?=\s|$)")
+_FAILED_LINE = re.compile(r"\bFAILED\b|\bFAIL\b|\bERROR\b|\bError\b|panicked|✕|✗|\bfailures?:")
+_TALLY_LINE = re.compile(r"\b\d+ (?:passed|failed|errors?|tests?|examples?)\b|test result:|^Tests?:|^ok\s")
+EXCERPT_LINES = 15
+
+
+def tidy(command: str) -> str:
+    """The command without the `cd <workspace> &&` the agent puts in front of most."""
+    return _CD_WORKSPACE.sub("", command.strip())
+
+
+def is_test(command: str) -> bool:
+    """True when some part of a shell command runs a test suite (pytest, npm test, go test…)."""
+    return any(_TEST.match(segment) for segment in _SEGMENTS.split(command))
+
+
+def outcome(output: str, *, test: bool) -> tuple[int | None, bool, str]:
+    """(exit code or None, failed?, excerpt) of a command's output (or the end of it).
+
+    A test run's excerpt is its tally and failing lines; a failed command's is its last lines.
+    Without an exit code (async sessions) a test run failed if its output says FAILED, FAIL, Error…
+    """
+    codes = _EXIT.findall(output[-200:])
+    exit_code = int(codes[-1]) if codes else None
+    excerpt = ""
+    if test:
+        lines = [ln for ln in output.splitlines() if _TALLY_LINE.search(ln) or _FAILED_LINE.search(ln)]
+        failed = (exit_code or 0) != 0 or (exit_code is None and any(_FAILED_LINE.search(ln) for ln in lines))
+        excerpt = "\n".join(lines[-EXCERPT_LINES:])
+    else:
+        failed = (exit_code or 0) != 0
+    if failed and not excerpt:
+        excerpt = "\n".join(_EXIT.sub("", output).rstrip().splitlines()[-EXCERPT_LINES:])
+    return exit_code, failed, excerpt

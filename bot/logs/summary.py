@@ -1,0 +1,299 @@
+"""Fold parsed agent-log events into a bounded Summary: what a reviewer wants to know about a session."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, OrderedDict, deque
+from dataclasses import asdict, dataclass, field
+from typing import Iterable
+
+from bot.logs import parse as ev
+from bot.logs.shell import is_test, outcome, tidy
+from bot.redact import redact
+
+# How much of each kind is kept, so a 50 MB log costs no more memory than a small one.
+KEEP_PROGRESS, KEEP_COMMANDS, KEEP_TESTS, KEEP_FAILURES, KEEP_ERRORS = 40, 40, 20, 20, 20
+MAX_FILES, MAX_TOOL_NAMES, MAX_SETUP, MAX_PENDING = 1000, 100, 20, 256
+# Characters kept of each text, after redaction. Text is clipped to a wider window first and
+# redacted before the final clip, so a secret cut in half at the edge is gone, not half-shown.
+COMMAND_CHARS, EXCERPT_CHARS, MESSAGE_CHARS, DESCRIPTION_CHARS, LINE_CHARS = 1000, 2000, 20000, 6000, 300
+NAME_CHARS = 80  # tool and model names
+_WINDOW = 2
+
+_WORKSPACE = re.compile(r"^/home/runner/work/[^/]+/[^/]+(?:/|$)")
+_TOOL_ERROR = re.compile(r"^\s*(?:<error>|error\b|failed\b|fatal:|no replacement was performed)", re.I)
+_EDIT_COMMANDS = {"str_replace", "insert", "undo_edit", "edit"}
+
+
+@dataclass
+class Sample:
+    """The first and last items of a sequence too long to keep whole, and its length."""
+
+    head: list = field(default_factory=list)
+    tail: list = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def omitted(self) -> int:
+        """How many items between head and tail were not kept."""
+        return self.total - len(self.head) - len(self.tail)
+
+
+@dataclass
+class Command:
+    """A shell command the agent ran, and what came of it."""
+
+    command: str
+    description: str = ""
+    exit_code: int | None = None
+    test: bool = False
+    failed: bool = False
+    excerpt: str = ""  # for tests: the tally and failing lines; for failures: the output's end
+
+
+@dataclass
+class FileActivity:
+    """What the agent did to one file (path relative to the repository)."""
+
+    path: str
+    reads: int = 0
+    edits: int = 0
+    created: bool = False
+
+
+@dataclass
+class Summary:
+    """A session's agent log in brief; every text in it has been redacted."""
+
+    models: list[str] = field(default_factory=list)
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    progress: Sample = field(default_factory=Sample)  # report_progress commit messages, in order
+    pr_description: str = ""  # the latest one report_progress sent (the PR's checklist)
+    pr_title: str = ""
+    setup: list[str] = field(default_factory=list)
+    files: list[FileActivity] = field(default_factory=list)
+    files_omitted: int = 0
+    reads: int = 0
+    edits: int = 0
+    creates: int = 0
+    commands: Sample = field(default_factory=Sample)
+    tests: Sample = field(default_factory=Sample)
+    failures: Sample = field(default_factory=Sample)
+    tools: dict[str, int] = field(default_factory=dict)
+    final_message: str = ""
+    finished: bool = False  # the agent ended with a final message ("stop")
+    stop_reason: str = ""
+    errors: Sample = field(default_factory=Sample)
+    stats: ev.Stats = field(default_factory=ev.Stats)
+
+    @property
+    def total_tokens(self) -> int:
+        """Prompt plus completion tokens over all requests."""
+        return self.prompt_tokens + self.completion_tokens
+
+    def to_dict(self) -> dict:
+        """Plain data (JSON-serialisable), for storing a finished session's summary."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Summary":
+        """The Summary `to_dict` gave."""
+        data = dict(data)
+        for name, item in (("progress", None), ("commands", Command), ("tests", Command),
+                           ("failures", Command), ("errors", None)):
+            sample = data[name]
+            data[name] = Sample([item(**x) if item else x for x in sample["head"]],
+                                [item(**x) if item else x for x in sample["tail"]], sample["total"])
+        data["files"] = [FileActivity(**f) for f in data["files"]]
+        data["stats"] = ev.Stats(**data["stats"])
+        return cls(**data)
+
+
+def summarise(events: Iterable[ev.Event]) -> Summary:
+    """Fold a stream of parse events into a Summary, in memory bounded whatever the log's size."""
+    fold = _Fold()
+    for event in events:
+        fold.add(event)
+    return fold.finish()
+
+
+class _Bounded:
+    """Keeps the first `keep // 2` and the last `keep - keep // 2` items appended, and counts all."""
+
+    def __init__(self, keep: int):
+        self.head: list = []
+        self.tail: deque = deque(maxlen=keep - keep // 2)
+        self.limit = keep // 2
+        self.total = 0
+
+    def append(self, item) -> None:
+        self.total += 1
+        (self.head.append if len(self.head) < self.limit else self.tail.append)(item)
+
+    def sample(self, clean) -> Sample:
+        return Sample([clean(x) for x in self.head], [clean(x) for x in self.tail], self.total)
+
+
+class _Fold:
+    def __init__(self) -> None:
+        self.s = Summary()
+        self.progress, self.errors = _Bounded(KEEP_PROGRESS), _Bounded(KEEP_ERRORS)
+        self.commands, self.tests, self.failures = (_Bounded(KEEP_COMMANDS), _Bounded(KEEP_TESTS),
+                                                    _Bounded(KEEP_FAILURES))
+        self.files: dict[str, FileActivity] = {}
+        self.tools: Counter = Counter()
+        self.pending: OrderedDict[str, Command] = OrderedDict()  # commands still waiting for output
+        self.final = self.last_words = ""
+
+    def add(self, event: ev.Event) -> None:
+        s = self.s
+        if isinstance(event, ev.ToolCall):
+            self.call(event)
+        elif isinstance(event, ev.ToolResult):
+            self.result(event)
+        elif isinstance(event, ev.Usage):
+            s.requests += 1
+            s.prompt_tokens += event.prompt_tokens
+            s.completion_tokens += event.completion_tokens
+            s.cached_tokens += event.cached_tokens
+        elif isinstance(event, ev.Model):
+            name = event.name[:NAME_CHARS]
+            if name not in s.models and len(s.models) < 5:
+                s.models.append(name)
+        elif isinstance(event, ev.Message):
+            if event.finish_reason == "stop":
+                self.final = _head(event.text, MESSAGE_CHARS)
+            else:
+                self.last_words = _head(event.text, MESSAGE_CHARS)
+        elif isinstance(event, ev.PullRequestText):
+            s.pr_title = event.title
+        elif isinstance(event, ev.Finish):
+            s.stop_reason = event.reason
+            if event.reason not in ("stop", "tool_calls"):
+                self.errors.append(f"The model stopped early: {event.reason}")
+        elif isinstance(event, ev.Failure):
+            self.errors.append(_head(event.message, LINE_CHARS))
+        elif isinstance(event, ev.Stats):
+            s.stats = event
+
+    def call(self, call: ev.ToolCall) -> None:
+        name, args = call.name[:NAME_CHARS], call.arguments
+        self.tools[name if name in self.tools or len(self.tools) < MAX_TOOL_NAMES else "(other)"] += 1
+        path = args.get("path") if isinstance(args.get("path"), str) else ""
+        if name == "str_replace_editor":
+            name = args.get("command") if isinstance(args.get("command"), str) else ""
+        if name == "view":
+            self.s.reads += 1
+            self.touch(path, "read")
+        elif name == "create":
+            self.s.creates += 1
+            self.touch(path, "create")
+        elif name in _EDIT_COMMANDS:
+            self.s.edits += 1
+            self.touch(path, "edit")
+        elif name in ("bash", "async_bash") and isinstance(args.get("command"), str):
+            self.command(call.id, args)
+        elif name == "report_progress":
+            if isinstance(args.get("commitMessage"), str):
+                self.progress.append(_head(args["commitMessage"], LINE_CHARS))
+            if isinstance(args.get("prDescription"), str):
+                self.s.pr_description = _head(args["prDescription"], DESCRIPTION_CHARS)
+        elif name == "run_setup" and isinstance(args.get("name"), str) and len(self.s.setup) < MAX_SETUP:
+            self.s.setup.append(_head(args["name"], LINE_CHARS))
+
+    def touch(self, path: str, action: str) -> None:
+        relative = _WORKSPACE.sub("", path).strip("/") if path.startswith("/home/runner/work/") else path
+        if not relative:
+            return  # the repository itself: the agent looking around
+        activity = self.files.get(relative)
+        if activity is None:
+            if len(self.files) >= MAX_FILES:
+                self.s.files_omitted += 1
+                return
+            activity = self.files[relative] = FileActivity(relative)
+        if action == "read":
+            activity.reads += 1
+        elif action == "edit":
+            activity.edits += 1
+        else:
+            activity.created = True
+
+    def command(self, call_id: str, args: dict) -> None:
+        text = _head(tidy(args["command"]), COMMAND_CHARS)
+        description = args.get("description") if isinstance(args.get("description"), str) else ""
+        command = Command(text, _head(description, LINE_CHARS), test=is_test(text))
+        self.commands.append(command)
+        if command.test:
+            self.tests.append(command)
+        self.pending[call_id] = command
+        if len(self.pending) > MAX_PENDING:
+            self.pending.popitem(last=False)
+
+    def result(self, result: ev.ToolResult) -> None:
+        command = self.pending.pop(result.id, None)
+        if command is not None:
+            self.outcome(command, result.content)
+        elif result.name not in ("bash", "async_bash", "think", "read_bash") and _TOOL_ERROR.match(result.content):
+            self.errors.append(f"{result.name}: {_head(result.content.strip(), LINE_CHARS)}")
+
+    def outcome(self, command: Command, output: str) -> None:
+        command.exit_code, command.failed, command.excerpt = outcome(_tail(output, EXCERPT_CHARS), test=command.test)
+        if command.failed:
+            self.failures.append(command)
+
+    def finish(self) -> Summary:
+        s = self.s
+        s.final_message = _clean(self.final or self.last_words, MESSAGE_CHARS)
+        s.finished = bool(self.final)
+        s.pr_title = _clean(s.pr_title, LINE_CHARS)
+        s.pr_description = _clean(s.pr_description, DESCRIPTION_CHARS)
+        s.setup = [_clean(x, LINE_CHARS) for x in s.setup]
+        s.progress = self.progress.sample(lambda x: _clean(x, LINE_CHARS))
+        s.errors = self.errors.sample(lambda x: _clean(x, LINE_CHARS))
+        cleaned: dict[int, Command] = {}  # one Command can be in commands, tests and failures
+        s.commands, s.tests, s.failures = (b.sample(lambda c: _clean_command(c, cleaned))
+                                           for b in (self.commands, self.tests, self.failures))
+        s.files = [_clean_file(f) for f in self.files.values()]
+        s.tools = {redact(name): n for name, n in self.tools.most_common()}
+        s.models = [redact(m) for m in s.models]
+        return s
+
+
+def _head(text: str, limit: int) -> str:
+    """The start of `text`, wide enough that redaction can run before the final clip.
+
+    The cut falls on whitespace, so no secret is kept in part (too short for redaction to know it).
+    """
+    if len(text) <= limit * _WINDOW:
+        return text
+    cut = text[:limit * _WINDOW]
+    return cut[:max(cut.rfind(" "), cut.rfind("\n"), 0)]
+
+
+def _tail(text: str, limit: int) -> str:
+    """The end of `text`, cut on whitespace like _head."""
+    if len(text) <= limit * _WINDOW:
+        return text
+    cut = text[-limit * _WINDOW:]
+    starts = [i for i in (cut.find(" "), cut.find("\n")) if i >= 0]
+    return cut[min(starts) + 1:] if starts else ""
+
+
+def _clean(text: str, limit: int) -> str:
+    text = redact(text)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _clean_command(command: Command, done: dict[int, Command]) -> Command:
+    if id(command) not in done:
+        excerpt = redact(command.excerpt)
+        done[id(command)] = Command(_clean(command.command, COMMAND_CHARS), _clean(command.description, LINE_CHARS),
+                                    command.exit_code, command.test, command.failed, excerpt[-EXCERPT_CHARS:])
+    return done[id(command)]
+
+
+def _clean_file(activity: FileActivity) -> FileActivity:
+    return FileActivity(_clean(activity.path, LINE_CHARS), activity.reads, activity.edits, activity.created)
