@@ -11,12 +11,14 @@ from sqlalchemy import select
 
 from bot import db
 from bot.db import jobs
+from bot.sessions.cli import sessions_group
 
 
 def register(app: Flask) -> None:
     """Attach the command groups to the app."""
     app.cli.add_command(db_group)
     app.cli.add_command(jobs_group)
+    app.cli.add_command(sessions_group)
 
 
 def _runtime():

@@ -43,7 +43,13 @@ class Settings:
     github_read_timeout: float = 30.0
     stop_grace_period: float = 60.0
     status_comment_interval: float = 10.0
+    timeline_coalesce: float = 5.0
     permission_cache_ttl: float = 60.0
+    session_path_prefixes: tuple[str, ...] = ("dynamic/copilot-swe-agent/",)
+    copilot_logins: tuple[str, ...] = ("Copilot", "copilot-swe-agent[bot]")
+    backfill_days: int = 30
+    backfill_max_runs: int = 100
+    backfill_api_budget: int = 500
 
     @property
     def setup_mode(self) -> bool:
@@ -79,6 +85,13 @@ def _bool(name: str, text: str) -> bool:
     if lowered in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} must be 1 or 0, got {text!r}")
+
+
+def _names(name: str, text: str) -> tuple[str, ...]:
+    values = tuple(v.strip() for v in text.split(",") if v.strip())
+    if not values:
+        raise ConfigError(f"{name} must be a comma-separated list, got {text!r}")
+    return values
 
 
 def _choice(*allowed: str):
@@ -140,7 +153,13 @@ SIMPLE = [
     ("GITHUB_READ_TIMEOUT_SECONDS", "github_read_timeout", _seconds),
     ("STOP_GRACE_SECONDS", "stop_grace_period", _seconds),
     ("STATUS_COMMENT_INTERVAL_SECONDS", "status_comment_interval", _seconds),
+    ("TIMELINE_COALESCE_SECONDS", "timeline_coalesce", _seconds),
     ("PERMISSION_CACHE_SECONDS", "permission_cache_ttl", _seconds),
+    ("SESSION_WORKFLOW_PATH_PREFIXES", "session_path_prefixes", _names),
+    ("COPILOT_LOGINS", "copilot_logins", _names),
+    ("BACKFILL_DAYS", "backfill_days", _int),
+    ("BACKFILL_MAX_RUNS", "backfill_max_runs", _int),
+    ("BACKFILL_API_BUDGET", "backfill_api_budget", _int),
 ]
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
     text,
@@ -104,6 +105,80 @@ http_cache = Table(
     Column("key", String(512), primary_key=True),
     Column("etag", String(255), nullable=False),
     Column("body", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+# Copilot agent sessions: one workflow run of the agent, keyed by (repository, run). No foreign key
+# to `repositories`: a run's delivery may arrive before the installation's repository list does.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("repository_id", BigInteger, nullable=False),
+    Column("run_id", BigInteger, nullable=False),
+    Column("installation_id", BigInteger, nullable=False),
+    Column("repository", String(255), nullable=False),  # owner/name when last seen
+    Column("pr_number", Integer),
+    Column("number", Integer),  # 1..n per pull request in start order; assigned once, never reused
+    # queued | in_progress | completed | failed | cancelled | timed_out
+    Column("state", String(16), nullable=False),
+    Column("status", String(16), nullable=False),  # GitHub's run status
+    Column("conclusion", String(32)),  # GitHub's run conclusion, kept as the reason when unmapped
+    Column("run_attempt", Integer, nullable=False),
+    Column("run_updated_at", Float, nullable=False),  # with attempt and status: the ordering key
+    Column("created_at", Float, nullable=False),  # the run's creation: when the session began
+    Column("started_at", Float),  # the current attempt's start
+    Column("finished_at", Float),
+    Column("head_branch", String(255)),
+    Column("html_url", String(512)),
+    Column("actor", String(255)),
+    Column("triggering_actor", String(255)),
+    Column("starter", String(255)),  # a person, or None: unknown, and nobody has a starter's rights
+    Column("starter_source", String(16)),  # "run" (triggering_actor) or "timeline"
+    Column("timeline_outcome", String(16)),  # "finished" / "failed", from copilot_work_finished*
+    Column("backfilled", Boolean, nullable=False, default=False),  # first indexed by backfill: no comments
+    Column("indexed_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("repository_id", "run_id", name="uq_sessions_run"),
+    UniqueConstraint("repository_id", "pr_number", "number", name="uq_sessions_pr_number"),
+    Index("ix_sessions_installation_newest", "installation_id", "created_at", "id"),
+    Index("ix_sessions_installation_state_newest", "installation_id", "state", "created_at", "id"),
+    Index("ix_sessions_installation_starter_newest", "installation_id", "starter", "created_at", "id"),
+    Index("ix_sessions_repository_newest", "repository_id", "created_at", "id"),
+    Index("ix_sessions_repository_branch", "repository_id", "head_branch"),
+)
+
+# Pull requests the agent works on, and the counter that numbers their sessions.
+pull_requests = Table(
+    "pull_requests",
+    metadata,
+    Column("repository_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("installation_id", BigInteger, nullable=False),
+    Column("repository", String(255), nullable=False),
+    Column("id", BigInteger),  # GitHub's pull request id; None until the pull request itself is read
+    Column("title", Text),
+    Column("state", String(16)),
+    Column("draft", Boolean),
+    Column("author", String(255)),
+    Column("assignees", Text),  # JSON list of logins
+    Column("head_branch", String(255)),
+    Column("html_url", String(512)),
+    Column("created_at", Float),
+    Column("github_updated_at", Float),
+    Column("sessions_numbered", Integer, nullable=False, default=0),  # the last session number given
+    Column("updated_at", Float, nullable=False),
+    Index("ix_pull_requests_branch", "repository_id", "head_branch"),
+    Index("ix_pull_requests_installation", "installation_id"),
+)
+
+# Per-installation API budget of a backfill, spent one call at a time across its repository jobs.
+backfill_budgets = Table(
+    "backfill_budgets",
+    metadata,
+    Column("installation_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("calls_left", Integer, nullable=False),
+    Column("delivery", String(64), nullable=False),  # the delivery that granted it: a retry gets no more
     Column("updated_at", Float, nullable=False),
 )
 
@@ -205,7 +280,6 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
-
 
 
 def dialect_insert(conn, table: Table):

@@ -82,14 +82,14 @@ class Gunicorn(Process):
         self.url = self.wait_for(_LISTENING.pattern).group(1)
         self.wait_ready()
 
-    def wait_ready(self, timeout: float = 30.0) -> None:
+    def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if requests.get(self.url + "/healthz", timeout=2).status_code == 200:
+                if requests.get(self.url + "/healthz", timeout=5).status_code == 200:
                     return
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # still booting (a busy machine can take a while)
             time.sleep(0.05)
         raise AssertionError("gunicorn never answered /healthz:\n" + self.text())
 

@@ -107,9 +107,11 @@ def test_a_worker_killed_mid_job_has_the_job_finished_once_after_restart(bot, fa
     worker.stop(signal.SIGKILL)
     bot.start_worker()
 
-    bot.wait_until(lambda: bot.count(db.jobs, db.jobs.c.state == "done") == 1, timeout=30, what="the job")
+    delivery_job = db.jobs.c.kind == "delivery"
+    bot.wait_until(lambda: bot.count(db.jobs, delivery_job, db.jobs.c.state == "done") == 1, timeout=30,
+                   what="the job")
     with bot.engine.connect() as conn:
-        job = conn.execute(db.jobs.select()).one()
+        job = conn.execute(db.jobs.select().where(delivery_job)).one()
     assert job.attempts == 2, "the killed attempt, then one that finished"
     assert bot.count(db.repositories) == 2
     answered = [r for r in fake_github.calls("GET", "/installation/repositories") if r.status == 200]
@@ -127,5 +129,7 @@ def test_web_and_several_workers_share_one_postgresql(pg_bot, fake_github):
 
     for _ in range(20):
         assert bot.deliver("installation", installation_created(321)).status_code == 202
-    bot.wait_until(lambda: bot.count(db.jobs, db.jobs.c.state == "done") == 20, timeout=20, what="20 jobs")
-    assert bot.count(db.jobs, db.jobs.c.attempts != 1) == 0
+    delivery_jobs = db.jobs.c.kind == "delivery"
+    bot.wait_until(lambda: bot.count(db.jobs, delivery_jobs, db.jobs.c.state == "done") == 20, timeout=20,
+                   what="20 jobs")
+    assert bot.count(db.jobs, delivery_jobs, db.jobs.c.attempts != 1) == 0

@@ -1,0 +1,143 @@
+"""Session-index query times on PostgreSQL at 10^4, 10^5 and 10^6 sessions (p50 / p99).
+
+    .venv/bin/python bench/index_queries.py [--sizes 10000,100000,1000000] [--runs 300]
+
+Creates a database of its own (sb_bench_<random>) on the server in $BENCH_POSTGRES_URL (default
+the local one the tests use), migrates it, bulk-loads sessions with generate_series, times the
+index's real queries (bot.sessions.store) with random parameters, and drops the database.
+
+The data: ~100 sessions per repository, 3 per pull request, 10 repositories per installation,
+except one installation that holds a tenth of every session (the large customer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from bot import db  # noqa: E402
+from bot.sessions import model, store  # noqa: E402
+
+SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+BASE_TIME = 1_700_000_000.0
+
+LOAD = text("""
+    INSERT INTO sessions (repository_id, run_id, installation_id, repository, pr_number, number, state, status,
+                          conclusion, run_attempt, run_updated_at, created_at, started_at, finished_at, head_branch,
+                          html_url, actor, triggering_actor, starter, starter_source, timeline_outcome, backfilled,
+                          indexed_at, updated_at)
+    SELECT r, i, CASE WHEN r % 10 = 0 THEN 0 ELSE 1 + r % :installations END, 'org/repo-' || r,
+           (i / :repos) / 3 + 1, (i / :repos) % 3 + 1, s, CASE WHEN s IN ('queued', 'in_progress') THEN s ELSE 'completed' END,
+           NULL, 1, :base + i * 10 + 300, :base + i * 10, :base + i * 10 + 5, NULL, 'copilot/task-' || (i / :repos / 3),
+           'https://github.com/org/repo/actions/runs/' || i, 'Copilot', 'Copilot', 'user-' || (i % 997),
+           'timeline', NULL, false, :base, :base
+    FROM (SELECT i, i % :repos AS r,
+                 (ARRAY['completed','completed','completed','failed','cancelled','in_progress','queued','timed_out'])
+                 [1 + (i * 7 + i / 13) % 8] AS s
+          FROM generate_series(0, :n - 1) AS i) AS g
+""")
+
+
+def shape(n: int) -> dict[str, int]:
+    repos = max(10, n // 100)
+    return {"n": n, "repos": repos, "installations": max(1, repos // 10)}
+
+
+def load(engine, n: int) -> float:
+    """Empty the table and load n sessions; returns seconds taken."""
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE sessions"))
+        conn.execute(LOAD, {**shape(n), "base": BASE_TIME})
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE sessions"))
+    return time.perf_counter() - started
+
+
+def queries(n: int, rng: random.Random) -> dict[str, callable]:
+    """Each benchmarked query as a function of a connection, drawing random parameters."""
+    s = shape(n)
+
+    def pr(conn):
+        repo = rng.randrange(s["repos"])
+        prs = max(1, (n // s["repos"]) // 3)
+        return store.sessions_of_pull(conn, repo, rng.randrange(prs) + 1)
+
+    def typical(conn, **filters):
+        return store.list_sessions(conn, installation_id=1 + rng.randrange(s["installations"]), **filters)
+
+    def page_two(conn, installation_id):
+        first = store.list_sessions(conn, installation_id=installation_id)
+        return store.list_sessions(conn, installation_id=installation_id, cursor=first.cursor)
+
+    return {
+        "sessions of one PR": pr,
+        "newest page, typical installation": lambda conn: typical(conn),
+        "newest page, largest installation": lambda conn: store.list_sessions(conn, installation_id=0),
+        "page 1 + page 2 (keyset), largest": lambda conn: page_two(conn, 0),
+        "newest page by state, largest": lambda conn: store.list_sessions(
+            conn, installation_id=0, state=rng.choice(model.STATES)),
+        "newest page by user, largest": lambda conn: store.list_sessions(
+            conn, installation_id=0, starter=f"user-{rng.randrange(997)}"),
+        "counts by state, typical": lambda conn: store.counts_by_state(
+            conn, installation_id=1 + rng.randrange(s["installations"])),
+        "counts by state, largest": lambda conn: store.counts_by_state(conn, installation_id=0),
+    }
+
+
+def measure(engine, query, runs: int) -> tuple[float, float]:
+    """(p50, p99) in milliseconds, after a few warm-up runs."""
+    timings = []
+    with engine.connect() as conn:
+        for n in range(runs + 20):
+            started = time.perf_counter()
+            query(conn)
+            if n >= 20:
+                timings.append((time.perf_counter() - started) * 1000)
+            conn.rollback()
+    cuts = statistics.quantiles(timings, n=100)
+    return cuts[49], cuts[98]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--runs", type=int, default=300, help="timed runs per query and size")
+    parser.add_argument("--server", default=SERVER, help="a PostgreSQL URL with rights to CREATE DATABASE")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+
+    admin = create_engine(args.server, isolation_level="AUTOCOMMIT")
+    name = f"sb_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = db.make_engine(args.server.rsplit("/", 1)[0] + f"/{name}")
+    try:
+        db.upgrade(engine)
+        rng = random.Random(4)
+        print(f"{'sessions':>9}  {'query':<36} {'p50 ms':>8} {'p99 ms':>8}")
+        for n in sizes:
+            seconds = load(engine, n)
+            print(f"{n:>9}  {'(bulk load + VACUUM ANALYZE)':<36} {seconds * 1000:>8.0f}")
+            for label, query in queries(n, rng).items():
+                p50, p99 = measure(engine, query, args.runs)
+                print(f"{n:>9}  {label:<36} {p50:>8.3f} {p99:>8.3f}")
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""What a session is, as pure functions: classification, states, the monotonic merge, starters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from datetime import datetime
+from typing import Any, Iterable, Sequence
+
+STATES = ("queued", "in_progress", "completed", "failed", "cancelled", "timed_out")
+COPILOT_BRANCH_PREFIX = "copilot/"
+# How far apart a `copilot_work_started` timeline event and its run's creation may be.
+TIMELINE_SKEW = 120.0
+
+# GitHub run statuses in the order a run moves through them; `completed` is final for an attempt.
+_STATUS_RANK = {"requested": 0, "pending": 1, "waiting": 1, "queued": 1, "in_progress": 2, "completed": 3}
+_CONCLUSION_STATE = {"success": "completed", "failure": "failed", "cancelled": "cancelled",
+                     "timed_out": "timed_out"}
+
+
+def timestamp(value: str | None) -> float | None:
+    """Unix seconds from GitHub's ISO 8601 time ("2025-01-02T03:04:05Z"), or None."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() if value else None
+
+
+def is_session_run(run: dict, prefixes: Iterable[str]) -> bool:
+    """Whether a workflow run is a Copilot agent session: by its path, never its renamable name."""
+    path = run.get("path") or ""
+    return any(path.startswith(prefix) for prefix in prefixes)
+
+
+def is_copilot_pull(pull: dict, logins: Iterable[str]) -> bool:
+    """Whether the agent opened the pull request, or it is on one of the agent's branches."""
+    author = (pull.get("user") or {}).get("login")
+    branch = (pull.get("head") or {}).get("ref") or ""
+    return author in set(logins) or branch.startswith(COPILOT_BRANCH_PREFIX)
+
+
+def person(account: dict | None, copilot_logins: Iterable[str]) -> str | None:
+    """The login of a human account; None for the agent, other bots, or nobody."""
+    if not account or account.get("type") == "Bot":
+        return None
+    login = account.get("login")
+    return None if not login or login in set(copilot_logins) else login
+
+
+def state_for(status: str, conclusion: str | None) -> str:
+    """The session state for a run's status and conclusion (an unknown conclusion is a failure)."""
+    if status != "completed":
+        return "in_progress" if status == "in_progress" else "queued"
+    return _CONCLUSION_STATE.get(conclusion or "", "failed")
+
+
+@dataclass(frozen=True)
+class Record:
+    """What is known of one session's run: a join of observations, so order never matters.
+
+    The run's status fields come from the greatest observation by (attempt, status rank,
+    updated_at); per-attempt facts (start, who triggered it) from that attempt's observations;
+    facts fixed for the run (creation, branch, URL, PR) from all of them.
+    """
+
+    run_attempt: int
+    status: str
+    conclusion: str | None
+    run_updated_at: float
+    started_at: float | None = None
+    triggering_actor: str | None = None
+    run_starter: str | None = None
+    created_at: float | None = None
+    head_branch: str | None = None
+    html_url: str | None = None
+    actor: str | None = None
+    pr_number: int | None = None
+
+    @property
+    def state(self) -> str:
+        return state_for(self.status, self.conclusion)
+
+    @property
+    def finished_at(self) -> float | None:
+        return self.run_updated_at if self.status == "completed" else None
+
+    def order(self) -> tuple:
+        """The monotonic key, then a total tie-break so equal keys still merge the same way."""
+        return (self.run_attempt, _STATUS_RANK.get(self.status, 0), self.run_updated_at,
+                self.status, self.conclusion or "")
+
+
+def observe_run(run: dict, copilot_logins: Iterable[str]) -> Record:
+    """A Record from a workflow run object (webhook or REST)."""
+    pulls = [p.get("number") for p in run.get("pull_requests") or [] if p.get("number")]
+    triggering = run.get("triggering_actor")
+    return Record(
+        run_attempt=run.get("run_attempt") or 1, status=run["status"], conclusion=run.get("conclusion"),
+        run_updated_at=timestamp(run.get("updated_at")) or timestamp(run.get("created_at")) or 0.0,
+        started_at=timestamp(run.get("run_started_at")),
+        triggering_actor=(triggering or {}).get("login"), run_starter=person(triggering, copilot_logins),
+        created_at=timestamp(run.get("created_at")), head_branch=run.get("head_branch"),
+        html_url=run.get("html_url"), actor=(run.get("actor") or {}).get("login"),
+        pr_number=min(pulls) if pulls else None)
+
+
+def observe_job(job: dict) -> Record:
+    """A Record from a workflow job: it shows its run queued or running, never how the run ended."""
+    status = "in_progress" if job["status"] in ("in_progress", "completed") else "queued"
+    when = job.get("completed_at") or job.get("started_at") or job.get("created_at")
+    return Record(run_attempt=job.get("run_attempt") or 1, status=status, conclusion=None,
+                  run_updated_at=timestamp(when) or 0.0,
+                  started_at=timestamp(job.get("started_at")) if status == "in_progress" else None,
+                  head_branch=job.get("head_branch"))
+
+
+def merge(current: Record | None, new: Record) -> Record:
+    """Join two records of one run: commutative, associative and idempotent."""
+    if current is None:
+        return new
+    winner = max(current, new, key=Record.order)
+    same_attempt = current.run_attempt == new.run_attempt
+
+    def per_attempt(name: str, pick):
+        if not same_attempt:
+            return getattr(winner, name)
+        return _pick(pick, getattr(current, name), getattr(new, name))
+
+    return replace(
+        winner,
+        started_at=per_attempt("started_at", min),
+        triggering_actor=per_attempt("triggering_actor", max),
+        run_starter=per_attempt("run_starter", max),
+        created_at=_pick(min, current.created_at, new.created_at),
+        head_branch=_pick(max, current.head_branch, new.head_branch),
+        html_url=_pick(max, current.html_url, new.html_url),
+        actor=_pick(max, current.actor, new.actor),
+        pr_number=_pick(min, current.pr_number, new.pr_number),
+    )
+
+
+def _pick(choose, a: Any, b: Any) -> Any:
+    present = [v for v in (a, b) if v is not None]
+    return choose(present) if present else None
+
+
+def record_fields(record: Record) -> dict[str, Any]:
+    """The record as column values of the `sessions` table."""
+    values = {f.name: getattr(record, f.name) for f in fields(record) if f.name != "run_starter"}
+    values.update(state=record.state, finished_at=record.finished_at)
+    return values
+
+
+@dataclass(frozen=True)
+class TimelineFacts:
+    """What a PR timeline says of one run: who started it and how the agent said it ended."""
+
+    starter: str | None
+    outcome: str | None  # "finished", "failed", or None while running / unknown
+
+
+def match_timeline(runs: Sequence[tuple[int, float]], events: Sequence[dict],
+                   copilot_logins: Iterable[str], skew: float = TIMELINE_SKEW) -> dict[int, TimelineFacts]:
+    """Match `copilot_work_*` timeline events to runs (run_id, created_at) by time order.
+
+    Runs and `copilot_work_started` events are walked oldest first. A run takes the next unused
+    started event within `skew` of its creation, unless that event is nearer the following run
+    (then this run's own event is missing). Its outcome is the first `copilot_work_finished` /
+    `copilot_work_finished_failure` after its started event and before the next started event.
+    """
+    logins = tuple(copilot_logins)
+    work = sorted((t, e["event"], e) for e in events
+                  if str(e.get("event", "")).startswith("copilot_work_") and (t := timestamp(e.get("created_at"))))
+    starts = [(t, e) for t, kind, e in work if kind == "copilot_work_started"]
+    ordered = sorted(runs, key=lambda r: (r[1], r[0]))
+    facts: dict[int, TimelineFacts] = {}
+    j = 0
+    for i, (run_id, created) in enumerate(ordered):
+        while j < len(starts) and starts[j][0] < created - skew:
+            j += 1
+        if j >= len(starts) or starts[j][0] > created + skew:
+            continue
+        following = ordered[i + 1][1] if i + 1 < len(ordered) else None
+        if following is not None and abs(starts[j][0] - following) < abs(starts[j][0] - created):
+            continue
+        started_at, event = starts[j]
+        ends_before = starts[j + 1][0] if j + 1 < len(starts) else float("inf")
+        outcome = next(("failed" if kind.endswith("failure") else "finished"
+                        for t, kind, _ in work
+                        if kind != "copilot_work_started" and started_at <= t < ends_before), None)
+        facts[run_id] = TimelineFacts(person(event.get("actor"), logins), outcome)
+        j += 1
+    return facts
+
+
+def starter(run_starter: str | None, timeline_starter: str | None) -> tuple[str | None, str | None]:
+    """(who started the session, where that came from): the run's person first, then the timeline's."""
+    if run_starter:
+        return run_starter, "run"
+    if timeline_starter:
+        return timeline_starter, "timeline"
+    return None, None

@@ -1,0 +1,227 @@
+"""The session index in the database: merging observations, numbering, linking, and queries."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from bot.db import backfill_budgets, dialect_insert, pull_requests, sessions
+from bot.sessions import model
+
+PAGE_SIZE = 50
+
+
+def _record_of(row) -> model.Record:
+    return model.Record(
+        run_attempt=row.run_attempt, status=row.status, conclusion=row.conclusion,
+        run_updated_at=row.run_updated_at, started_at=row.started_at, triggering_actor=row.triggering_actor,
+        run_starter=row.starter if row.starter_source == "run" else None, created_at=row.created_at,
+        head_branch=row.head_branch, html_url=row.html_url, actor=row.actor, pr_number=row.pr_number)
+
+
+def observe(engine: Engine, *, installation_id: int, repository_id: int, repository: str, run_id: int,
+            record: model.Record, backfilled: bool = False) -> Any:
+    """Merge what one event or API answer says of a run into its session; returns the row.
+
+    Idempotent, and the result is the same whatever order observations arrive in. A session
+    with no pull request in its observations is linked by its head branch to a known one.
+    `backfilled` marks a session first indexed by backfill; later observations never change it.
+    """
+    now = time.time()
+    with engine.begin() as conn:
+        first = dict(model.record_fields(record), starter=record.run_starter,
+                     starter_source="run" if record.run_starter else None)
+        first["created_at"] = record.created_at or record.run_updated_at  # a job alone does not say
+        insert = dialect_insert(conn, sessions).values(
+            repository_id=repository_id, run_id=run_id, installation_id=installation_id, repository=repository,
+            backfilled=backfilled, indexed_at=now, updated_at=now, **first)
+        conn.execute(insert.on_conflict_do_nothing(index_elements=["repository_id", "run_id"]))
+        row = conn.execute(select(sessions).where(sessions.c.repository_id == repository_id,
+                                                  sessions.c.run_id == run_id).with_for_update()).one()
+        merged = model.merge(_record_of(row), record)
+        if row.number is not None:
+            merged = replace(merged, pr_number=row.pr_number)  # numbered under that PR: it stays there
+        elif merged.pr_number is None and merged.head_branch:
+            merged = replace(merged, pr_number=_pull_on_branch(conn, repository_id, merged.head_branch))
+        timeline_starter = row.starter if row.starter_source == "timeline" else None
+        who, source = model.starter(merged.run_starter, timeline_starter)
+        values = dict(model.record_fields(merged), installation_id=installation_id, repository=repository,
+                      starter=who, starter_source=source)
+        values["created_at"] = values["created_at"] or row.created_at
+        if any(getattr(row, k) != v for k, v in values.items()):
+            conn.execute(update(sessions).where(sessions.c.id == row.id).values(updated_at=now, **values))
+        if merged.pr_number is not None and row.number is None:
+            _number_sessions(conn, installation_id, repository_id, repository, merged.pr_number, now)
+        return conn.execute(select(sessions).where(sessions.c.id == row.id)).one()
+
+
+def _pull_on_branch(conn: Connection, repository_id: int, branch: str) -> int | None:
+    return conn.execute(select(func.max(pull_requests.c.number)).where(
+        pull_requests.c.repository_id == repository_id, pull_requests.c.head_branch == branch)).scalar()
+
+
+def _number_sessions(conn: Connection, installation_id: int, repository_id: int, repository: str,
+                     number: int, now: float) -> None:
+    """Give the pull request's unnumbered sessions the next free numbers, oldest first."""
+    stub = dialect_insert(conn, pull_requests).values(
+        repository_id=repository_id, number=number, installation_id=installation_id, repository=repository,
+        sessions_numbered=0, updated_at=now)
+    conn.execute(stub.on_conflict_do_nothing(index_elements=["repository_id", "number"]))
+    last = conn.execute(select(pull_requests.c.sessions_numbered).where(
+        pull_requests.c.repository_id == repository_id, pull_requests.c.number == number).with_for_update()).scalar()
+    waiting = conn.execute(select(sessions.c.id).where(
+        sessions.c.repository_id == repository_id, sessions.c.pr_number == number, sessions.c.number.is_(None))
+        .order_by(sessions.c.created_at, sessions.c.run_id)).scalars().all()
+    for session_id in waiting:
+        last += 1
+        conn.execute(update(sessions).where(sessions.c.id == session_id).values(number=last, updated_at=now))
+    if waiting:
+        conn.execute(update(pull_requests).where(pull_requests.c.repository_id == repository_id,
+                                                 pull_requests.c.number == number)
+                     .values(sessions_numbered=last, updated_at=now))
+
+
+def observe_pull(engine: Engine, *, installation_id: int, repository_id: int, repository: str,
+                 pull: dict) -> list[int]:
+    """Record a Copilot pull request and link the sessions on its branch; returns their run ids."""
+    now = time.time()
+    values = dict(installation_id=installation_id, repository=repository, id=pull["id"], title=pull.get("title"),
+                  state="merged" if pull.get("merged_at") else pull.get("state"), draft=bool(pull.get("draft")),
+                  author=(pull.get("user") or {}).get("login"),
+                  assignees=json.dumps(sorted(a["login"] for a in pull.get("assignees") or [])),
+                  head_branch=(pull.get("head") or {}).get("ref"), html_url=pull.get("html_url"),
+                  created_at=model.timestamp(pull.get("created_at")),
+                  github_updated_at=model.timestamp(pull.get("updated_at")), updated_at=now)
+    number = pull["number"]
+    with engine.begin() as conn:
+        # Sessions before the pull request row, the order observe() locks them in.
+        if values["head_branch"]:
+            conn.execute(update(sessions).where(
+                sessions.c.repository_id == repository_id, sessions.c.pr_number.is_(None),
+                sessions.c.head_branch == values["head_branch"]).values(pr_number=number, updated_at=now))
+        insert = dialect_insert(conn, pull_requests).values(repository_id=repository_id, number=number,
+                                                            sessions_numbered=0, **values)
+        stale = or_(pull_requests.c.github_updated_at.is_(None),
+                    pull_requests.c.github_updated_at <= values["github_updated_at"])
+        conn.execute(insert.on_conflict_do_update(index_elements=["repository_id", "number"], set_=values,
+                                                  where=stale))
+        _number_sessions(conn, installation_id, repository_id, repository, number, now)
+        return list(conn.execute(select(sessions.c.run_id).where(
+            sessions.c.repository_id == repository_id, sessions.c.pr_number == number)).scalars())
+
+
+def apply_timeline(engine: Engine, repository_id: int, number: int, events: list[dict],
+                   copilot_logins: tuple[str, ...]) -> int:
+    """Attribute starters and outcomes of a pull request's sessions from its timeline; returns changes."""
+    now, changed = time.time(), 0
+    with engine.begin() as conn:
+        rows = conn.execute(select(sessions).where(sessions.c.repository_id == repository_id,
+                                                   sessions.c.pr_number == number).with_for_update()).all()
+        facts = model.match_timeline([(r.run_id, r.created_at) for r in rows], events, copilot_logins)
+        for row in rows:
+            found = facts.get(row.run_id, model.TimelineFacts(None, None))
+            run_starter = row.starter if row.starter_source == "run" else None
+            who, source = model.starter(run_starter, found.starter)
+            values = dict(starter=who, starter_source=source, timeline_outcome=found.outcome)
+            if any(getattr(row, k) != v for k, v in values.items()):
+                conn.execute(update(sessions).where(sessions.c.id == row.id).values(updated_at=now, **values))
+                changed += 1
+    return changed
+
+
+def forget(engine: Engine, *, installation_id: int | None = None, repository_ids: list[int] | None = None) -> None:
+    """Delete the sessions and pull requests of an uninstalled installation or removed repositories."""
+    with engine.begin() as conn:
+        for table in (sessions, pull_requests):
+            where = (table.c.installation_id == installation_id if installation_id is not None
+                     else table.c.repository_id.in_(repository_ids or []))
+            conn.execute(delete(table).where(where))
+        if installation_id is not None:
+            conn.execute(delete(backfill_budgets).where(backfill_budgets.c.installation_id == installation_id))
+
+
+def grant_budget(engine: Engine, installation_id: int, calls: int, delivery: str) -> None:
+    """Give an installation's backfill a fresh budget of GitHub calls, once per delivery."""
+    values = dict(calls_left=calls, delivery=delivery, updated_at=time.time())
+    with engine.begin() as conn:
+        insert = dialect_insert(conn, backfill_budgets).values(installation_id=installation_id, **values)
+        conn.execute(insert.on_conflict_do_update(index_elements=["installation_id"], set_=values,
+                                                  where=backfill_budgets.c.delivery != delivery))
+
+
+def spend_budget(engine: Engine, installation_id: int) -> bool:
+    """Take one call from the installation's backfill budget; False when none is left."""
+    with engine.begin() as conn:
+        result = conn.execute(update(backfill_budgets).where(backfill_budgets.c.installation_id == installation_id,
+                                                             backfill_budgets.c.calls_left > 0)
+                              .values(calls_left=backfill_budgets.c.calls_left - 1, updated_at=time.time()))
+    return result.rowcount == 1
+
+
+# -- queries -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    """Sessions newest first, and the cursor of the next page (None on the last)."""
+
+    items: list
+    cursor: str | None
+
+
+def _filters(*, installation_id=None, repository_id=None, repository=None, pr_number=None, state=None,
+             starter=None) -> list:
+    found = []
+    for column, value in ((sessions.c.installation_id, installation_id), (sessions.c.repository_id, repository_id),
+                          (sessions.c.repository, repository), (sessions.c.pr_number, pr_number),
+                          (sessions.c.state, state), (sessions.c.starter, starter)):
+        if value is not None:
+            found.append(column == value)
+    return found
+
+
+def list_sessions(conn: Connection, *, limit: int = PAGE_SIZE, cursor: str | None = None, **filters) -> Page:
+    """Sessions matching the filters (installation_id, repository_id, repository, pr_number, state,
+    starter), newest first, one keyset page after `cursor`."""
+    where = _filters(**filters)
+    if cursor:
+        created, session_id = _decode(cursor)
+        where.append(or_(sessions.c.created_at < created,
+                         and_(sessions.c.created_at == created, sessions.c.id < session_id)))
+    rows = conn.execute(select(sessions).where(*where)
+                        .order_by(sessions.c.created_at.desc(), sessions.c.id.desc()).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, _encode(rows[-1].created_at, rows[-1].id) if more else None)
+
+
+def sessions_of_pull(conn: Connection, repository_id: int, number: int) -> list:
+    """A pull request's sessions by their number (1, 2, …); unnumbered ones are not linked yet."""
+    return conn.execute(select(sessions).where(sessions.c.repository_id == repository_id,
+                                               sessions.c.pr_number == number)
+                        .order_by(sessions.c.number)).all()
+
+
+def counts_by_state(conn: Connection, **filters) -> dict[str, int]:
+    """How many sessions are in each state (every state present, zeros included)."""
+    rows = conn.execute(select(sessions.c.state, func.count()).where(*_filters(**filters))
+                        .group_by(sessions.c.state)).all()
+    return {state: 0 for state in model.STATES} | {state: count for state, count in rows}
+
+
+def _encode(created_at: float, session_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{created_at!r}:{session_id}".encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> tuple[float, int]:
+    try:
+        created, _, session_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition(":")
+        return float(created), int(session_id)
+    except ValueError:
+        raise ValueError(f"not a session cursor: {cursor!r}") from None
