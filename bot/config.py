@@ -41,10 +41,13 @@ class Settings:
     github_retries: int = 3
     github_connect_timeout: float = 5.0
     github_read_timeout: float = 30.0
+    github_write_interval: float = 1.0
     stop_grace_period: float = 60.0
     status_comment_interval: float = 10.0
     timeline_coalesce: float = 5.0
     permission_cache_ttl: float = 60.0
+    config_cache_ttl: float = 60.0
+    command_rate_limit: int = 10
     session_path_prefixes: tuple[str, ...] = ("dynamic/copilot-swe-agent/",)
     copilot_logins: tuple[str, ...] = ("Copilot", "copilot-swe-agent[bot]")
     backfill_days: int = 30
@@ -151,10 +154,13 @@ SIMPLE = [
     ("GITHUB_RETRIES", "github_retries", _int),
     ("GITHUB_CONNECT_TIMEOUT_SECONDS", "github_connect_timeout", _seconds),
     ("GITHUB_READ_TIMEOUT_SECONDS", "github_read_timeout", _seconds),
+    ("GITHUB_WRITE_INTERVAL_SECONDS", "github_write_interval", _seconds),
     ("STOP_GRACE_SECONDS", "stop_grace_period", _seconds),
     ("STATUS_COMMENT_INTERVAL_SECONDS", "status_comment_interval", _seconds),
     ("TIMELINE_COALESCE_SECONDS", "timeline_coalesce", _seconds),
     ("PERMISSION_CACHE_SECONDS", "permission_cache_ttl", _seconds),
+    ("REPO_CONFIG_CACHE_SECONDS", "config_cache_ttl", _seconds),
+    ("COMMAND_RATE_LIMIT", "command_rate_limit", lambda n, t: _int(n, t, 1)),
     ("SESSION_WORKFLOW_PATH_PREFIXES", "session_path_prefixes", _names),
     ("COPILOT_LOGINS", "copilot_logins", _names),
     ("BACKFILL_DAYS", "backfill_days", _int),

@@ -183,6 +183,104 @@ backfill_budgets = Table(
 )
 
 
+# One row per command line in a pull-request comment: keyed by (comment, position, line) so a
+# redelivery never runs it twice; it remembers its reply so a retry edits instead of reposting.
+command_runs = Table(
+    "command_runs",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("installation_id", BigInteger, nullable=False),
+    Column("repository_id", BigInteger, nullable=False),
+    Column("repository", String(255), nullable=False),
+    Column("pr_number", Integer, nullable=False),
+    Column("comment_id", BigInteger, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("text", String(500), nullable=False),
+    Column("sender_login", String(255), nullable=False),
+    Column("sender_id", BigInteger, nullable=False),
+    Column("state", String(16), nullable=False),  # pending | answered
+    Column("reacted", Boolean, nullable=False, default=False),
+    Column("reply_comment_id", BigInteger),
+    Column("reply_uncertain", Boolean, nullable=False, default=False),  # a POST of the reply may have landed
+    Column("created_at", Float, nullable=False),
+    Column("answered_at", Float),
+    UniqueConstraint("comment_id", "position", "text", name="uq_command_runs_line"),
+    Index("ix_command_runs_sender", "repository_id", "sender_id", "created_at"),
+)
+
+# Who stopped which session, when, and what became of it (the audit trail of /session stop).
+session_stops = Table(
+    "session_stops",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("installation_id", BigInteger, nullable=False),
+    Column("repository_id", BigInteger, nullable=False),
+    Column("repository", String(255), nullable=False),
+    Column("run_id", BigInteger, nullable=False),
+    Column("command_run_id", BigInteger, nullable=False),
+    Column("stopped_by", String(255), nullable=False),
+    Column("requested_at", Float, nullable=False),
+    # sending → cancel_requested → cancelled | force_cancelled; or already_finished
+    Column("outcome", String(24), nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("command_run_id", "run_id", name="uq_session_stops_command"),
+    Index("ix_session_stops_run", "repository_id", "run_id"),
+)
+
+
+# The one status comment per pull request with live sessions. The row is created before the
+# comment, so two workers never both post one; `creating` names the job that may post it.
+status_comments = Table(
+    "status_comments",
+    metadata,
+    Column("repository_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("pr_number", Integer, primary_key=True, autoincrement=False),
+    Column("installation_id", BigInteger, nullable=False),
+    Column("repository", String(255), nullable=False),
+    Column("comment_id", BigInteger),
+    Column("creating", BigInteger),  # id of the job posting the comment; NULL when nobody is
+    Column("body_hash", String(64)),  # of the last body sent: an unchanged table costs no edit
+    Column("finalised", Boolean, nullable=False, default=False),  # the PR closed: no more edits
+    Column("edited_at", Float),
+    Column("updated_at", Float, nullable=False),
+)
+
+
+# Summaries of finished sessions' logs: downloaded once, never again.
+session_summaries = Table(
+    "session_summaries",
+    metadata,
+    Column("repository_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("run_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("run_attempt", Integer, nullable=False),
+    Column("summary", Text, nullable=False),  # JSON of bot.logs.summary.Summary
+    Column("created_at", Float, nullable=False),
+)
+
+# `/session log` asked of a running session: the summary is posted when the session ends.
+log_requests = Table(
+    "log_requests",
+    metadata,
+    Column("command_run_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("repository_id", BigInteger, nullable=False),
+    Column("run_id", BigInteger, nullable=False),
+    Column("full", Boolean, nullable=False, default=False),
+    Column("posted_comment_id", BigInteger),
+    Column("created_at", Float, nullable=False),
+    Index("ix_log_requests_run", "repository_id", "run_id"),
+)
+
+
+# Which versions of a repository's invalid `.github/session-bot.yml` the bot has explained.
+config_notices = Table(
+    "config_notices",
+    metadata,
+    Column("repository_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("sha", String(64), primary_key=True),
+    Column("created_at", Float, nullable=False),
+)
+
+
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
@@ -280,6 +378,7 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
 
 
 def dialect_insert(conn, table: Table):

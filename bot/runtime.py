@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from bot import db, metrics
+from bot.commands.permissions import PermissionCache
+from bot.github.cache import DatabaseETagStore
+from bot.repo_config import ConfigCache
 from bot.config import ConfigError, Settings
 from bot.jobs import Queue
 
@@ -19,6 +22,8 @@ class Runtime:
     engine: Engine
     queue: Queue
     github: "GitHub | None"  # None in setup mode: no App credentials yet
+    permissions: PermissionCache
+    repo_configs: ConfigCache
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -46,5 +51,8 @@ def build_runtime(settings: Settings) -> Runtime:
             retries=settings.github_retries,
             retry_base=settings.job_retry_base,
             on_response=metrics.github_response,
+            write_interval=settings.github_write_interval,
         )
-    return Runtime(settings=settings, engine=engine, queue=queue, github=github)
+    return Runtime(settings=settings, engine=engine, queue=queue, github=github,
+                   permissions=PermissionCache(settings.permission_cache_ttl),
+                   repo_configs=ConfigCache(DatabaseETagStore(engine), settings.config_cache_ttl))

@@ -440,3 +440,17 @@ def test_credentials_never_reach_logs_or_error_messages(repo_client, fake_github
     for secret in credentials:
         assert secret not in caplog.text
         assert secret not in str(info.value)
+
+
+def test_writes_of_one_installation_are_paced_apart(app_key, fake_github):
+    """GitHub asks integrators to space content-creating requests; reads are not held back."""
+    fake_github.add_installation(9, "octo", ["octo/pace"])
+    fake_github.add_comment("octo/pace", 1, "hello")
+    sleeps = []
+    gh = GitHub(fake_github.url, AppAuth(fake_github.app_id, app_key.pem), sleep=sleeps.append, write_interval=0.5)
+    client = gh.installation(9)
+    client.post("/repos/octo/pace/issues/1/comments", json={"body": "one"})
+    client.get("/repos/octo/pace")
+    client.post("/repos/octo/pace/issues/1/comments", json={"body": "two"})
+    assert len(sleeps) == 1 and 0.3 < sleeps[0] <= 0.5
+    gh.close()

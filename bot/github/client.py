@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 API_VERSION = "2022-11-28"
 # Methods GitHub treats as idempotent: repeating one after an ambiguous failure is harmless.
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
+WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 BACKOFF_CAP = 10.0
 SECONDARY_LIMIT_WAIT = 60.0
 CHUNK_SIZE = 64 * 1024
@@ -150,8 +151,12 @@ class GitHub:
     def __init__(self, base_url: str, auth: AppAuth, *, connect_timeout: float = 5.0, read_timeout: float = 30.0,
                  retries: int = 3, retry_base: float = 1.0, user_agent: str = "session-bot",
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time,
-                 on_response: OnResponse | None = None):
-        """`on_response(method, status, x-ratelimit-remaining or None)` is called for every API answer."""
+                 on_response: OnResponse | None = None, write_interval: float = 1.0):
+        """`on_response(method, status, x-ratelimit-remaining or None)` is called for every API answer.
+
+        `write_interval`: least seconds between two content-changing requests of one installation,
+        as GitHub's secondary-rate-limit guidance asks (one process paces its own requests).
+        """
         self.base_url = base_url.rstrip("/")
         self.auth = auth
         self._timeout = (connect_timeout, read_timeout)
@@ -160,6 +165,9 @@ class GitHub:
         self._sleep, self._clock = sleep, clock
         self._on_response = on_response
         self._tokens = InstallationTokens(self._fetch_token, auth.now)
+        self._write_interval = write_interval
+        self._last_write: dict[int | None, float] = {}
+        self._pacing = threading.Lock()
         self._session = requests.Session()
         # An API client has no use for cookies, and a shared jar is shared mutable state between threads.
         self._session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
@@ -200,6 +208,15 @@ class GitHub:
         # Full jitter: threads that failed together do not come back together.
         self._sleep(random.uniform(0, min(BACKOFF_CAP, self._retry_base * 2**attempt)))
 
+    def _pace(self, installation_id: int | None) -> None:
+        """Space this installation's writes `write_interval` apart (the wait is at most that long)."""
+        with self._pacing:
+            now = time.monotonic()
+            slot = max(now, self._last_write.get(installation_id, 0.0) + self._write_interval)
+            self._last_write[installation_id] = slot
+        if slot > now:
+            self._sleep(slot - now)
+
     def _observe(self, method: str, resp: requests.Response) -> None:
         log.debug("GitHub %s %s -> %s", method, urlsplit(resp.url).path, resp.status_code)
         if self._on_response is None:
@@ -220,6 +237,8 @@ class GitHub:
         all_headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION,
                        "User-Agent": self._user_agent, **(headers or {})}
         attempt, reauthenticated = 0, False
+        if method in WRITES and not retry_post:
+            self._pace(installation_id)
         while True:
             credential = self.auth.jwt() if installation_id is None else self._tokens.get(installation_id)
             failure, cause, maybe_sent = None, None, True

@@ -1,0 +1,50 @@
+"""How sessions read in comments: states with emoji, times, durations. Pure."""
+
+from __future__ import annotations
+
+import time
+
+STATES = {
+    "queued": ("⏳", "queued"),
+    "in_progress": ("🟢", "running"),
+    "completed": ("✅", "completed"),
+    "failed": ("❌", "failed"),
+    "cancelled": ("🚫", "cancelled"),
+    "timed_out": ("⌛", "timed out"),
+}
+RUNNING = ("queued", "in_progress")
+
+
+def state(name: str) -> str:
+    """`✅ completed`."""
+    emoji, word = STATES.get(name, ("❔", name))
+    return f"{emoji} {word}"
+
+
+def when(timestamp: float | None) -> str:
+    """`2026-11-24 16:20 UTC`."""
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(timestamp)) if timestamp else "—"
+
+
+def duration(seconds: float | None) -> str:
+    """`1h 02m`, `12m 05s`, `40s`."""
+    if seconds is None or seconds < 0:
+        return "—"
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+def session_duration(session, now: float) -> str:
+    """From the start of its current attempt to its end (or to now, while it runs)."""
+    start = session.started_at or session.created_at
+    end = session.finished_at if session.state not in RUNNING else now
+    return duration(end - start if start and end else None)
+
+
+def person(login: str | None) -> str:
+    """A login shown without pinging anyone (no @): GitHub links nothing, notifies nobody."""
+    return login if login else "unknown"

@@ -1,0 +1,11 @@
+"""`/session help`: what the bot understands."""
+
+from __future__ import annotations
+
+from bot.commands.registry import command, help_table
+
+
+@command("help", usage="help", summary="Show this help.")
+def show_help(invocation) -> str:
+    return (f"commands go on a line of their own in a pull request comment; `N` is a session's number "
+            f"on this pull request (see `{invocation.prefix} list`).\n\n{help_table(invocation.prefix)}")

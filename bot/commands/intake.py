@@ -1,0 +1,75 @@
+"""From pull-request comments to command jobs: one durable job per command line.
+
+The job is keyed by (comment id, position, line), so a redelivered or retried delivery never
+enqueues the same command twice, and an edit runs only the command lines it added. A person who
+gives more than `COMMAND_RATE_LIMIT` commands a minute in one repository gets one notice; the
+rest of that minute's commands are ignored.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from sqlalchemy import func, select
+
+from bot.commands.parse import added_commands, find_commands
+from bot.db import command_runs, dialect_insert
+from bot.events import Context, on
+
+_SLASH_LINE = re.compile(r"^\s*/", re.M)
+WINDOW = 60.0
+
+
+@on("issue_comment.created", "issue_comment.edited")
+def receive_comment(ctx: Context) -> None:
+    """Queue the commands of a human's comment on a pull request."""
+    payload = ctx.payload
+    if "pull_request" not in payload.get("issue", {}) or payload.get("sender", {}).get("type") == "Bot":
+        return
+    comment = payload["comment"]
+    body = comment.get("body") or ""
+    if not _SLASH_LINE.search(body):
+        return  # most comments: no need to read the repository's config to know there is no command
+    repository = payload["repository"]
+    config, _problem, _sha = ctx.runtime.repo_configs.get(ctx.github, repository["full_name"])
+    if ctx.action == "edited":
+        previous = ((payload.get("changes") or {}).get("body") or {}).get("from", "")
+        lines = added_commands(body, previous, config.prefix)
+    else:
+        lines = find_commands(body, config.prefix)
+    if not lines:
+        return
+    now = time.time()
+    sender = payload["sender"]
+    queue = ctx.runtime.queue
+    with ctx.runtime.engine.begin() as conn:
+        recent = _recent(conn, repository["id"], sender["id"], now - WINDOW)
+        for line in lines:
+            state = "pending"
+            if recent["all"] >= ctx.runtime.settings.command_rate_limit:
+                if recent["limited"]:
+                    continue  # already told; ignore quietly until the minute is over
+                state = "limited"
+            values = dict(installation_id=ctx.installation_id, repository_id=repository["id"],
+                          repository=repository["full_name"], pr_number=payload["issue"]["number"],
+                          comment_id=comment["id"], position=line.position, text=line.text[:500],
+                          sender_login=sender["login"], sender_id=sender["id"], state=state,
+                          reply_uncertain=False, reacted=False, created_at=now)
+            statement = dialect_insert(conn, command_runs).values(**values).on_conflict_do_nothing(
+                index_elements=["comment_id", "position", "text"]).returning(command_runs.c.id)
+            run_id = conn.execute(statement).scalar_one_or_none()
+            if run_id is not None:
+                queue.enqueue(conn, "command", {"run": run_id})
+                recent["all"] += 1
+                recent["limited"] += state == "limited"
+    queue.wake()
+
+
+def _recent(conn, repository_id: int, sender_id: int, since: float) -> dict[str, int]:
+    """The sender's commands in this repository since `since`: all of them, and rate-limit notices."""
+    rows = conn.execute(select(command_runs.c.state, func.count()).where(
+        command_runs.c.repository_id == repository_id, command_runs.c.sender_id == sender_id,
+        command_runs.c.created_at >= since).group_by(command_runs.c.state)).all()
+    counts = dict(rows)
+    return {"all": sum(counts.values()), "limited": counts.get("limited", 0)}

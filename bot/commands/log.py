@@ -1,0 +1,142 @@
+"""`/session log [N|latest] [--full]`: what the agent did in a session, readable in a minute.
+
+A finished session's log is downloaded once, summarised while it streams, and the summary kept,
+so asking again costs no download. GitHub writes a job's log only when it ends, so for a running
+session the reply shows what is visible now — the commits the agent pushed and its checklist —
+and the full summary is posted as a new comment (notifying the asker) when the session ends.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+from sqlalchemy import select, update
+
+from bot.commands import format, replies
+from bot.commands.registry import command
+from bot.commands.runs import load_run
+from bot.db import dialect_insert, log_requests, session_summaries, sessions
+from bot.errors import TransientError
+from bot.events import Context, on
+from bot.jobs import Job, handles
+from bot.logs.fetch import LogNotReady, summarise_run
+from bot.logs.render import render
+from bot.logs.summary import Summary
+from bot.redact import one_line, redact
+from bot.sessions.store import sessions_of_pull
+
+_CHECKLIST = re.compile(r"^\s*[-*] \[( |x|X)\] (.+)$", re.M)
+
+
+@command("log", usage="log [N|latest] [--full]",
+         summary="Summarise what the agent did in the latest session, or session `N` (`--full`: more detail).")
+def show_log(invocation) -> str:
+    run = invocation.run
+    with invocation.runtime.engine.connect() as conn:
+        numbered = [s for s in sessions_of_pull(conn, run.repository_id, run.pr_number) if s.number is not None]
+    if invocation.command.number is not None:
+        numbered = [s for s in numbered if s.number == invocation.command.number]
+        if not numbered:
+            return f"there is no session {invocation.command.number} on this pull request."
+    if not numbered:
+        return "there are no Copilot agent sessions on this pull request yet."
+    session = numbered[-1]
+    if session.state not in format.RUNNING:
+        try:
+            full = invocation.command.full or invocation.config.summary == "full"
+            body = summary_comment(invocation.runtime, invocation.client, session, full=full)
+            return f"here is what the agent did in session {session.number}:\n\n{body}"
+        except LogNotReady as exc:
+            # Finished a moment ago: GitHub writes the log shortly after; the queue retries.
+            raise TransientError(f"GitHub has not published the log of session {session.number} yet") from exc
+    _remember(invocation.runtime, run, session, invocation.command.full)
+    return progress_so_far(invocation.client, session) + (
+        "\n\nI will post the full summary here when the session ends.")
+
+
+def summary_comment(runtime, client, session, *, full: bool) -> str:
+    """The rendered summary of a finished session, from the stored summary or its log."""
+    summary = _stored(runtime, session)
+    if summary is None:
+        summary = summarise_run(client, session.repository, session.run_id)
+        _store(runtime, session, summary)
+    duration = (session.finished_at or time.time()) - (session.started_at or session.created_at)
+    return render(summary, state=session.state, duration=duration, run_url=session.html_url,
+                  log_url=session.html_url, full=full)
+
+
+def progress_so_far(client, session) -> str:
+    """A running session's visible progress: commits on the PR and the description's checklist."""
+    lines = [f"session {session.number} is {format.state(session.state)} "
+             f"(for {format.session_duration(session, time.time())})."]
+    commits = list(client.paginate(f"/repos/{session.repository}/pulls/{session.pr_number}/commits"))
+    if commits:
+        lines.append(f"\n**Commits so far** ({len(commits)}):")
+        lines += [f"- {one_line(redact(c['commit']['message'].splitlines()[0] if c['commit']['message'] else ''))}"
+                  for c in commits[-20:]]
+    pull = client.get(f"/repos/{session.repository}/pulls/{session.pr_number}")
+    checklist = _CHECKLIST.findall(pull.get("body") or "")
+    if checklist:
+        done = sum(1 for mark, _ in checklist if mark.lower() == "x")
+        lines.append(f"\n**Checklist** ({done}/{len(checklist)} done):")
+        lines += [f"- {'☑' if mark.lower() == 'x' else '☐'} {one_line(redact(item))}" for mark, item in checklist[:30]]
+    return "\n".join(lines)
+
+
+def _stored(runtime, session) -> Summary | None:
+    with runtime.engine.connect() as conn:
+        row = conn.execute(select(session_summaries).where(
+            session_summaries.c.repository_id == session.repository_id,
+            session_summaries.c.run_id == session.run_id,
+            session_summaries.c.run_attempt == session.run_attempt)).first()
+    return Summary.from_dict(json.loads(row.summary)) if row else None
+
+
+def _store(runtime, session, summary: Summary) -> None:
+    values = dict(run_attempt=session.run_attempt, summary=json.dumps(summary.to_dict()), created_at=time.time())
+    with runtime.engine.begin() as conn:
+        statement = dialect_insert(conn, session_summaries).values(
+            repository_id=session.repository_id, run_id=session.run_id, **values)
+        conn.execute(statement.on_conflict_do_update(index_elements=["repository_id", "run_id"], set_=values))
+
+
+def _remember(runtime, run, session, full: bool) -> None:
+    with runtime.engine.begin() as conn:
+        conn.execute(dialect_insert(conn, log_requests).values(
+            command_run_id=run.id, repository_id=session.repository_id, run_id=session.run_id, full=full,
+            created_at=time.time()).on_conflict_do_nothing(index_elements=["command_run_id"]))
+
+
+@on("workflow_run.completed")
+def session_ended(ctx: Context) -> None:
+    """Queue the summaries people asked for while this session ran."""
+    repository_id, run_id = ctx.payload["repository"]["id"], ctx.payload["workflow_run"]["id"]
+    with ctx.runtime.engine.begin() as conn:
+        waiting = conn.execute(select(log_requests.c.command_run_id).where(
+            log_requests.c.repository_id == repository_id, log_requests.c.run_id == run_id,
+            log_requests.c.posted_comment_id.is_(None))).scalars().all()
+        for command_run_id in waiting:
+            ctx.runtime.queue.enqueue(conn, "log.followup", {"run": command_run_id},
+                                      dedupe_key=f"log.followup:{command_run_id}")
+
+
+@handles("log.followup")
+def post_followup(runtime, job: Job) -> None:
+    """Post the summary of a session that was running when someone asked for its log."""
+    run = load_run(runtime.engine, job.args["run"])
+    with runtime.engine.connect() as conn:
+        request = conn.execute(select(log_requests).where(log_requests.c.command_run_id == run.id)).one()
+        session = conn.execute(select(sessions).where(sessions.c.repository_id == request.repository_id,
+                                                      sessions.c.run_id == request.run_id)).one()
+    if request.posted_comment_id is not None:
+        return
+    client = runtime.github.installation(run.installation_id)
+    body = summary_comment(runtime, client, session, full=request.full)
+    # A new comment, not an edit: editing notifies nobody, and the asker is waiting for this.
+    posted = replies.post_new(client, run, f"session {session.number} has ended; here is its log.\n\n{body}",
+                              suffix="followup", retrying=job.attempts > 1)
+    with runtime.engine.begin() as conn:
+        conn.execute(update(log_requests).where(log_requests.c.command_run_id == run.id)
+                     .values(posted_comment_id=posted))

@@ -1,0 +1,62 @@
+"""Replies to commands: one comment per command, found again by the id the database keeps.
+
+A reply carries a hidden marker naming its command. The marker is only for recovery: when a
+POST failed ambiguously (a timeout after the request was sent) the comment may exist, so the
+retry looks for the marker before posting again. The happy path spends no extra call on it.
+"""
+
+from __future__ import annotations
+
+from bot.commands.parse import Command, parse
+from bot.commands.runs import update_run
+from bot.errors import TransientError
+from bot.redact import code_span, redact
+
+
+def marker(run, suffix: str = "") -> str:
+    """The hidden marker of the reply to command run `run` (`suffix` tells later posts apart)."""
+    parsed = parse(run.text)
+    name = parsed.name if isinstance(parsed, Command) else "invalid"
+    return f"<!-- session-bot:reply {run.comment_id}:{run.position}{':' + suffix if suffix else ''} {name} -->"
+
+
+def render(run, body: str, suffix: str = "") -> str:
+    """The whole reply: marker, the command quoted, the commenter mentioned, the answer."""
+    quoted = code_span(redact(run.text))
+    return f"{marker(run, suffix)}\n> {quoted}\n\n@{run.sender_login} {body}"
+
+
+def post_new(client, run, body: str, *, suffix: str, retrying: bool) -> int:
+    """Post a further comment answering `run` (notifying the asker); a retry first looks for it."""
+    if retrying and (found := _find(client, run, suffix)) is not None:
+        return found
+    text = render(run, body, suffix)
+    return client.post(f"/repos/{run.repository}/issues/{run.pr_number}/comments", json={"body": text})["id"]
+
+
+def send(engine, client, run, body: str) -> int:
+    """Create or edit the reply to `run`; returns the reply's comment id."""
+    owner_repo = run.repository
+    text = render(run, body)
+    reply_id = run.reply_comment_id
+    if reply_id is None and run.reply_uncertain:
+        reply_id = _find(client, run)
+    if reply_id is not None:
+        client.patch(f"/repos/{owner_repo}/issues/comments/{reply_id}", json={"body": text})
+    else:
+        try:
+            reply_id = client.post(f"/repos/{owner_repo}/issues/{run.pr_number}/comments", json={"body": text})["id"]
+        except TransientError as exc:
+            if getattr(exc, "ambiguous", False):
+                update_run(engine, run.id, reply_uncertain=True)
+            raise
+    update_run(engine, run.id, reply_comment_id=reply_id, reply_uncertain=False)
+    return reply_id
+
+
+def _find(client, run, suffix: str = "") -> int | None:
+    wanted = marker(run, suffix)
+    for comment in client.paginate(f"/repos/{run.repository}/issues/{run.pr_number}/comments"):
+        if (comment.get("body") or "").startswith(wanted):
+            return comment["id"]
+    return None

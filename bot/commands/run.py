@@ -1,0 +1,96 @@
+"""The `command` job: acknowledge with 👀, run the command's handler, reply once.
+
+A handler that fails transiently is retried by the queue; from the third attempt on, the reply
+says so ("could not …: GitHub answered 502, retrying") and is edited when the outcome is known,
+so nobody is left with silence.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bot import log
+from bot.commands import replies
+from bot.commands.parse import Command, Invalid, parse
+from bot.commands.registry import COMMANDS, help_table
+from bot.commands.runs import load_run, update_run
+from bot.db import config_notices, dialect_insert
+from bot.errors import TransientError
+from bot.jobs import Job, handles
+from bot.repo_config import PATH, RepoConfig
+
+logger = logging.getLogger("bot.commands")
+SAY_RETRYING_FROM_ATTEMPT = 3
+
+
+@dataclass
+class Invocation:
+    """One command as its handler sees it."""
+
+    runtime: Any
+    run: Any  # the command_runs row
+    command: Command
+    client: Any  # the installation's GitHub client
+    config: RepoConfig
+
+    @property
+    def prefix(self) -> str:
+        return self.config.prefix
+
+
+@handles("command")
+def run_command(runtime, job: Job) -> None:
+    """Answer one command run (see the module docstring)."""
+    run = load_run(runtime.engine, job.args["run"])
+    if run.state == "answered":
+        return
+    with log.context(command_run=run.id, repository=run.repository, pr=run.pr_number):
+        client = runtime.github.installation(run.installation_id)
+        if run.state == "limited":
+            limit = runtime.settings.command_rate_limit
+            replies.send(runtime.engine, client, run, f"you gave more than {limit} commands in a minute here; "
+                                                      "I am ignoring the rest of them until the minute is over.")
+            update_run(runtime.engine, run.id, state="answered", answered_at=time.time())
+            return
+        if not run.reacted:
+            client.post(f"/repos/{run.repository}/issues/comments/{run.comment_id}/reactions",
+                        json={"content": "eyes"})
+            update_run(runtime.engine, run.id, reacted=True)
+        config, problem, sha = runtime.repo_configs.get(client, run.repository)
+        if problem:
+            _explain_config_once(runtime, client, run, problem, sha)
+        parsed = parse(run.text, config.prefix)
+        try:
+            body = answer(Invocation(runtime, run, parsed, client, config) if isinstance(parsed, Command) else None,
+                          parsed, config.prefix)
+        except TransientError as exc:
+            if job.attempts >= SAY_RETRYING_FROM_ATTEMPT:
+                name = parsed.name if isinstance(parsed, Command) else "this"
+                replies.send(runtime.engine, client, load_run(runtime.engine, run.id),
+                             f"could not finish `{name}` yet: {exc}. Retrying; this reply will be updated.")
+            raise
+        replies.send(runtime.engine, client, load_run(runtime.engine, run.id), body)
+        update_run(runtime.engine, run.id, state="answered", answered_at=time.time())
+
+
+def answer(invocation: Invocation | None, parsed: Command | Invalid, prefix: str) -> str:
+    """The reply body for a parsed command (or a malformed one)."""
+    if isinstance(parsed, Invalid):
+        return f"I did not understand that: {parsed.reason}.\n\n{help_table(prefix)}"
+    return COMMANDS[parsed.name].handle(invocation)
+
+
+def _explain_config_once(runtime, client, run, problem: str, sha: str | None) -> None:
+    """One comment per version of an invalid config file, on the PR where it first mattered."""
+    with runtime.engine.begin() as conn:
+        first = conn.execute(dialect_insert(conn, config_notices).values(
+            repository_id=run.repository_id, sha=sha or "none", created_at=time.time(),
+        ).on_conflict_do_nothing(index_elements=["repository_id", "sha"]).returning(
+            config_notices.c.repository_id)).first()
+    if first:
+        client.post(f"/repos/{run.repository}/issues/{run.pr_number}/comments", json={"body": (
+            f"<!-- session-bot:config -->\nsession-bot could not use `{PATH}` on the default branch: {problem}. "
+            "It is using its defaults until the file is fixed.")})

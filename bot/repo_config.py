@@ -1,0 +1,131 @@
+"""Per-repository settings from `.github/session-bot.yml` on the default branch.
+
+Only the default branch is read — never a pull request's head, which its author controls. The
+file is fetched with the contents API and an ETag, so an unchanged file costs a 304. A file that
+does not parse gets the defaults and one explanatory comment (per version of the file).
+
+    prefix: /session          # the command word, if /session collides with another bot
+    stop:
+      allow: write            # write (default): write access or the session's starter;
+      users: [alice]          # listed: only these users and teams (and the starter)
+      teams: [octo-org/leads]
+    status_comment: true
+    summary: normal           # normal | full (what `/session log` shows without --full)
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import threading
+import time
+from dataclasses import dataclass
+
+import yaml
+
+from bot.github.client import GitHubError
+
+PATH = ".github/session-bot.yml"
+_PREFIX = re.compile(r"^/[a-z][a-z0-9-]{0,30}$")
+
+
+@dataclass(frozen=True)
+class RepoConfig:
+    """What a repository may change about the bot's behaviour there."""
+
+    prefix: str = "/session"
+    stop_allow: str = "write"  # "write" or "listed"
+    stop_users: tuple[str, ...] = ()
+    stop_teams: tuple[str, ...] = ()
+    status_comment: bool = True
+    summary: str = "normal"
+
+
+class ConfigProblem(ValueError):
+    """The file is there but does not say something the bot understands."""
+
+
+def parse(text: str) -> RepoConfig:
+    """The config a file's text describes; ConfigProblem (with the reason) if it is invalid."""
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigProblem(f"it is not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise ConfigProblem("it should be a mapping of settings")
+    unknown = set(data) - {"prefix", "stop", "status_comment", "summary"}
+    if unknown:
+        raise ConfigProblem(f"unknown setting(s): {', '.join(sorted(map(str, unknown)))}")
+    values: dict = {}
+    if "prefix" in data:
+        if not isinstance(data["prefix"], str) or not _PREFIX.match(data["prefix"]):
+            raise ConfigProblem("`prefix` must look like /session: a slash and a lower-case word")
+        values["prefix"] = data["prefix"]
+    if "stop" in data:
+        stop = data["stop"]
+        if not isinstance(stop, dict) or set(stop) - {"allow", "users", "teams"}:
+            raise ConfigProblem("`stop` takes `allow`, `users` and `teams`")
+        allow = stop.get("allow", "write")
+        if allow not in ("write", "listed"):
+            raise ConfigProblem("`stop.allow` must be `write` or `listed`")
+        values.update(stop_allow=allow, stop_users=_names(stop.get("users"), "stop.users"),
+                      stop_teams=_names(stop.get("teams"), "stop.teams"))
+        if any("/" not in team for team in values["stop_teams"]):
+            raise ConfigProblem("`stop.teams` entries look like org/team-slug")
+    if "status_comment" in data:
+        if not isinstance(data["status_comment"], bool):
+            raise ConfigProblem("`status_comment` must be true or false")
+        values["status_comment"] = data["status_comment"]
+    if "summary" in data:
+        if data["summary"] not in ("normal", "full"):
+            raise ConfigProblem("`summary` must be normal or full")
+        values["summary"] = data["summary"]
+    return RepoConfig(**values)
+
+
+def _names(value, setting: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigProblem(f"`{setting}` must be a list of names")
+    return tuple(value)
+
+
+def fetch(client, store, repository: str) -> tuple[RepoConfig, str | None, str | None]:
+    """(config, problem, file sha) for "owner/name"; defaults when there is no file."""
+    try:
+        content, _changed = client.get_conditional(f"/repos/{repository}/contents/{PATH}", store=store)
+    except GitHubError as exc:
+        if exc.status == 404:
+            return RepoConfig(), None, None
+        raise
+    if not isinstance(content, dict) or content.get("type") != "file":
+        return RepoConfig(), f"`{PATH}` is not a file", None
+    try:
+        text = base64.b64decode(content.get("content") or "").decode("utf-8")
+        return parse(text), None, content.get("sha")
+    except (ConfigProblem, UnicodeDecodeError, ValueError) as exc:
+        return RepoConfig(), str(exc), content.get("sha")
+
+
+class ConfigCache:
+    """Each repository's config, re-checked (a conditional GET: a 304 when unchanged) after `ttl`."""
+
+    def __init__(self, store, ttl: float, clock=time.monotonic):
+        self.store = store
+        self.ttl = ttl
+        self.clock = clock
+        self._entries: dict[str, tuple[tuple, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, client, repository: str) -> tuple[RepoConfig, str | None, str | None]:
+        """(config, problem, sha) as `fetch` gives them, at most `ttl` seconds old."""
+        key = repository.lower()
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry and entry[1] > self.clock():
+            return entry[0]
+        found = fetch(client, self.store, repository)
+        with self._lock:
+            self._entries[key] = (found, self.clock() + self.ttl)
+        return found

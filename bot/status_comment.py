@@ -1,0 +1,148 @@
+"""The status comment: one per pull request with live sessions, edited in place on every change.
+
+Created with the first live (not backfilled) session and finalised when the pull request closes.
+Changes are coalesced: every change within one `STATUS_COMMENT_INTERVAL_SECONDS` window queues
+the same job (its dedupe key names the window), which runs at the window's end and reads the
+latest state, so a PR's comment is edited at most once a window and no change is lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+from sqlalchemy import select, update
+
+from bot.commands.format import RUNNING
+from bot.commands.list import sessions_table
+from bot.db import dialect_insert, jobs, pull_requests, sessions, status_comments
+from bot.errors import RetryLater
+from bot.events import Context, on
+from bot.jobs import Job, handles
+from bot.sessions.store import sessions_of_pull
+
+MARKER = "<!-- session-bot:status -->"
+HINT = "Comment `/session list`, `/session log [N]` or `/session stop [N]` on this pull request; `/session help` for more."
+
+
+def render(pr_sessions, *, closed: str | None, now: float) -> str:
+    """The comment's body: the sessions table (the running one highlighted) and a hint."""
+    running = [s for s in pr_sessions if s.state in RUNNING]
+    if closed:
+        headline = f"This pull request was {closed}; this is the final record of its Copilot agent sessions."
+    elif running:
+        headline = f"Copilot is working: session {running[-1].number} is running."
+    else:
+        headline = "No Copilot agent session is running."
+    return f"{MARKER}\n### Copilot agent sessions\n\n{headline}\n\n{sessions_table(pr_sessions, now, highlight_running=True)}\n\n{HINT}"
+
+
+def request(runtime, *, installation_id: int, repository_id: int, repository: str, pr_number: int) -> None:
+    """Queue the update of a pull request's status comment, coalesced with other changes."""
+    interval = runtime.settings.status_comment_interval
+    window = int(time.time() // interval)
+    with runtime.engine.begin() as conn:
+        runtime.queue.enqueue(conn, "status.update", dict(installation_id=installation_id,
+                                                          repository_id=repository_id, repository=repository,
+                                                          pr_number=pr_number),
+                              run_at=(window + 1) * interval, dedupe_key=f"status:{repository_id}:{pr_number}:{window}")
+
+
+@on("workflow_run", "workflow_job")
+def session_changed(ctx: Context) -> None:
+    """After the index took a run's news: refresh its pull request's comment, if it has live sessions."""
+    run_id = (ctx.payload.get("workflow_run") or {}).get("id") or (ctx.payload.get("workflow_job") or {}).get("run_id")
+    repository = ctx.payload.get("repository") or {}
+    with ctx.runtime.engine.connect() as conn:
+        row = conn.execute(select(sessions.c.pr_number, sessions.c.backfilled).where(
+            sessions.c.repository_id == repository.get("id"), sessions.c.run_id == run_id)).first()
+    if row is not None and row.pr_number is not None and not row.backfilled:
+        request(ctx.runtime, installation_id=ctx.installation_id, repository_id=repository["id"],
+                repository=repository["full_name"], pr_number=row.pr_number)
+
+
+@on("pull_request.closed", "pull_request.reopened", "pull_request.synchronize")
+def pull_changed(ctx: Context) -> None:
+    """A pull request with a status comment closed (finalise it) or moved on (refresh it)."""
+    repository = ctx.payload["repository"]
+    number = ctx.payload["pull_request"]["number"]
+    with ctx.runtime.engine.connect() as conn:
+        known = conn.execute(select(status_comments.c.pr_number).where(
+            status_comments.c.repository_id == repository["id"], status_comments.c.pr_number == number)).first()
+    if known:
+        request(ctx.runtime, installation_id=ctx.installation_id, repository_id=repository["id"],
+                repository=repository["full_name"], pr_number=number)
+
+
+@handles("status.update")
+def update_status(runtime, job: Job) -> None:
+    """Create or edit the status comment of one pull request."""
+    args = job.args
+    engine = runtime.engine
+    with engine.connect() as conn:
+        pr_sessions = [s for s in sessions_of_pull(conn, args["repository_id"], args["pr_number"]) if s.number]
+        pull = conn.execute(select(pull_requests.c.state).where(
+            pull_requests.c.repository_id == args["repository_id"],
+            pull_requests.c.number == args["pr_number"])).first()
+    if not any(not s.backfilled for s in pr_sessions):
+        return  # only backfilled sessions: the bot never comments on those
+    closed = pull.state if pull and pull.state in ("closed", "merged") else None
+    body = render(pr_sessions, closed=closed, now=time.time())
+    digest = hashlib.sha256(body.encode()).hexdigest()
+    row, inherited = _claim(engine, args, job.id)
+    if row.finalised or row.body_hash == digest:
+        return
+    client = runtime.github.installation(args["installation_id"])
+    config, _problem, _sha = runtime.repo_configs.get(client, args["repository"])
+    if not config.status_comment:
+        return  # the repository turned it off (an existing comment is left as it was)
+    comment_id = row.comment_id
+    if comment_id is None:
+        if row.creating != job.id:
+            raise RetryLater(time.time() + 2, "another job is creating the status comment")
+        # Only a retry, or a job taking over from a dead one, can find a comment an earlier
+        # attempt posted without recording it; the first try spends no call on looking.
+        if job.attempts > 1 or inherited:
+            comment_id = _find(client, args)
+    if comment_id:
+        client.patch(f"/repos/{args['repository']}/issues/comments/{comment_id}", json={"body": body})
+    else:
+        comment_id = client.post(f"/repos/{args['repository']}/issues/{args['pr_number']}/comments",
+                                 json={"body": body})["id"]
+    _set(engine, args, comment_id=comment_id, creating=None, body_hash=digest, finalised=bool(closed),
+         edited_at=time.time())
+
+
+def _claim(engine, args: dict, job_id: int):
+    """The PR's status row (created if new), and whether this job took creating it over from a
+    job that died; this job becomes its creator if nobody live is."""
+    now = time.time()
+    key = (status_comments.c.repository_id == args["repository_id"]) & (status_comments.c.pr_number == args["pr_number"])
+    with engine.begin() as conn:
+        conn.execute(dialect_insert(conn, status_comments).values(
+            repository_id=args["repository_id"], pr_number=args["pr_number"], installation_id=args["installation_id"],
+            repository=args["repository"], finalised=False, updated_at=now,
+        ).on_conflict_do_nothing(index_elements=["repository_id", "pr_number"]))
+        # Nobody is creating it, or its creator is no longer queued or running (dead): take over.
+        live_creator = select(jobs.c.id).where(jobs.c.id == status_comments.c.creating,
+                                               jobs.c.state.in_(["queued", "running"])).exists()
+        before = conn.execute(select(status_comments.c.creating).where(key)).scalar()
+        conn.execute(update(status_comments).where(key, status_comments.c.comment_id.is_(None), ~live_creator)
+                     .values(creating=job_id, updated_at=now))
+        row = conn.execute(select(status_comments).where(key)).one()
+    return row, before not in (None, job_id) and row.creating == job_id
+
+
+def _find(client, args: dict) -> int | None:
+    """Recovery only: a comment a failed attempt may have posted before it could record it."""
+    for comment in client.paginate(f"/repos/{args['repository']}/issues/{args['pr_number']}/comments"):
+        if (comment.get("body") or "").startswith(MARKER):
+            return comment["id"]
+    return None
+
+
+def _set(engine, args: dict, **values) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(status_comments).where(
+            status_comments.c.repository_id == args["repository_id"],
+            status_comments.c.pr_number == args["pr_number"]).values(updated_at=time.time(), **values))

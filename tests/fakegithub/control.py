@@ -1,0 +1,64 @@
+"""Routes for stopping runs (cancel, force-cancel) and a pull request's commits (a running
+session's progress). Uses the runs and pulls of `actions`, which registers first."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from .actions import iso
+from .openapi import spec
+from .wire import Recorded, Response, error
+
+if TYPE_CHECKING:
+    from .server import FakeGitHub
+
+
+def register(fake: FakeGitHub) -> None:
+    """`fake.cancel_takes_effect` (default True): whether a plain cancel stops the run; a run that
+    ignores it stays `in_progress` until force-cancelled. `fake.add_commit(repo, number, message)`."""
+    fake.cancel_takes_effect = True
+    commits: dict[tuple[str, int], list[dict]] = {}
+
+    def run_of(params: dict) -> dict | None:
+        return fake.actions.runs.get(f"{params['owner']}/{params['repo']}".lower(), {}).get(params["run_id"])
+
+    def stop(run: dict) -> None:
+        run.update(status="completed", conclusion="cancelled", updated_at=iso(fake.now()))
+
+    @fake.route("POST", "/repos/{owner}/{repo}/actions/runs/{run_id}/cancel")
+    def cancel(req: Recorded, params: dict):
+        run = run_of(params)
+        if run is None:
+            return error(404, "Not Found")
+        if run["status"] == "completed":
+            return error(409, "Cannot cancel a workflow run that is completed.")
+        if fake.cancel_takes_effect:
+            stop(run)
+        return Response(202, {})
+
+    @fake.route("POST", "/repos/{owner}/{repo}/actions/runs/{run_id}/force-cancel")
+    def force_cancel(req: Recorded, params: dict):
+        run = run_of(params)
+        if run is None:
+            return error(404, "Not Found")
+        if run["status"] == "completed":
+            return error(409, "Cannot cancel a workflow run that is completed.")
+        stop(run)
+        return Response(202, {})
+
+    def add_commit(full_name: str, number: int, message: str, *, at: float | None = None) -> dict:
+        commit = spec().example("commit-items")[0]
+        commit["commit"]["message"] = message
+        commit["commit"]["author"]["date"] = iso(at if at is not None else time.time())
+        commit["sha"] = f"{len(commits.get((full_name.lower(), number), [])) + 1:040x}"
+        commits.setdefault((full_name.lower(), number), []).append(commit)
+        return commit
+
+    fake.add_commit = add_commit
+
+    @fake.route("GET", "/repos/{owner}/{repo}/pulls/{pull_number}/commits")
+    def pull_commits(req: Recorded, params: dict):
+        page, headers = fake.paginate(req, commits.get((f"{params['owner']}/{params['repo']}".lower(),
+                                                        params["pull_number"]), []))
+        return Response(200, page, headers)

@@ -1,0 +1,37 @@
+"""`.github/session-bot.yml`: what a repository may set, and clear reasons when it is wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.repo_config import ConfigProblem, RepoConfig, parse
+
+
+@pytest.mark.parametrize("text, config", [
+    ("", RepoConfig()),
+    ("# nothing set\n", RepoConfig()),
+    ("prefix: /agent\n", RepoConfig(prefix="/agent")),
+    ("stop:\n  allow: listed\n  users: [alice, Bob]\n  teams: [octo-org/leads]\n",
+     RepoConfig(stop_allow="listed", stop_users=("alice", "Bob"), stop_teams=("octo-org/leads",))),
+    ("status_comment: false\nsummary: full\n", RepoConfig(status_comment=False, summary="full")),
+])
+def test_valid_files(text, config):
+    assert parse(text) == config
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("prefix: [", "not valid YAML"),
+    ("- a list\n", "a mapping"),
+    ("colour: blue\n", "unknown setting(s): colour"),
+    ("prefix: session\n", "`prefix` must look like /session"),
+    ("prefix: /Session Stop\n", "`prefix` must look like /session"),
+    ("stop: write\n", "`stop` takes"),
+    ("stop:\n  allow: everyone\n", "`stop.allow` must be"),
+    ("stop:\n  users: alice\n", "`stop.users` must be a list"),
+    ("stop:\n  teams: [leads]\n", "org/team-slug"),
+    ("status_comment: sometimes\n", "true or false"),
+    ("summary: brief\n", "normal or full"),
+])
+def test_invalid_files_say_why(text, reason):
+    with pytest.raises(ConfigProblem, match=reason.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")):
+        parse(text)
