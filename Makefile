@@ -35,3 +35,26 @@ $(SPEC): tests/github-spec/package.json tests/github-spec/package-lock.json
 
 clean:
 	rm -rf $(VENV) tests/github-spec/node_modules
+
+# Benchmarks (bench/README.md). `make bench` runs every part; the intake part takes ~6 minutes and
+# writes bench/results/latest.md and latest.json. `make bench-smoke` (CI) runs it with tiny counts
+# and asserts no timings.
+BENCH_PROBOT := bench/probot/node_modules/.package-lock.json
+BENCH_SMOKE_OUT ?= $(or $(TMPDIR),/tmp)/session-bot-bench-smoke
+
+.PHONY: bench-intake bench-smoke bench-tools
+
+bench: bench-intake
+
+bench-intake: bench-tools
+	$(PY) -m bench.intake
+
+bench-smoke: bench-tools
+	$(PY) -m bench.intake --smoke --out $(BENCH_SMOKE_OUT)
+
+bench-tools: $(VENV)/.dev $(SPEC) $(BENCH_PROBOT)
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+
+# Probot 14.3.2, the reference most GitHub Apps are built on, pinned in bench/probot/package-lock.json.
+$(BENCH_PROBOT): bench/probot/package.json bench/probot/package-lock.json
+	cd bench/probot && npm ci --no-audit --no-fund --loglevel=error
