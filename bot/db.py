@@ -285,7 +285,7 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, *, pre_ping: bool = True, **kwargs) -> Engine:
     """An engine tuned for the bot: WAL + immediate transactions on SQLite, pre-ping on PostgreSQL."""
     if url.startswith("sqlite:///"):
         path = url[len("sqlite:///"):]
@@ -295,7 +295,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, **kwargs)
+    return create_engine(url, pool_pre_ping=pre_ping, pool_size=5, max_overflow=10, **kwargs)
 
 
 def _sqlite_connect(dbapi_connection, _record) -> None:

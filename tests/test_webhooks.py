@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, func, select
 from bot.app import create_app, runtime_of
 from bot.config import Settings
 from bot.db import deliveries, jobs
+from bot.outbox import Outbox
 from bot.webhooks import verify_signature
 from tests.fakegithub import payloads
 
@@ -127,8 +128,7 @@ def test_ping_is_answered_and_not_stored(app):
 
 
 def test_an_unreachable_database_is_a_503(app):
-    runtime = runtime_of(app)
-    runtime.engine = create_engine("postgresql+psycopg://postgres@127.0.0.1:1/none")
+    app.wsgi_app.outbox = Outbox(create_engine("postgresql+psycopg://postgres@127.0.0.1:1/none"))
     response = post(app, "issue_comment", comment_body())
     assert response.status_code == 503
 
