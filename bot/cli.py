@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot import db
 from bot.db import jobs
+from bot.runtime import current_runtime
 from bot.sessions.cli import sessions_group
 
 
@@ -21,12 +22,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(sessions_group)
 
 
-def _runtime():
-    from flask import current_app
-
-    return current_app.extensions["session_bot"]
-
-
 @click.group("db", help="Database schema.")
 def db_group():
     pass
@@ -34,14 +29,14 @@ def db_group():
 
 @db_group.command("upgrade", help="Apply pending migrations (safe to run from several hosts at once).")
 def db_upgrade():
-    runtime = _runtime()
+    runtime = current_runtime()
     db.upgrade(runtime.engine)
     click.echo(f"database at migration {db.current_revision(runtime.engine)}")
 
 
 @db_group.command("current", help="Show the database's migration and the newest one.")
 def db_current():
-    runtime = _runtime()
+    runtime = current_runtime()
     click.echo(f"current {db.current_revision(runtime.engine)}, newest {db.head_revision()}")
 
 
@@ -55,7 +50,7 @@ def jobs_group():
 @click.option("--limit", default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
 def jobs_list(state: str, limit: int, as_json: bool):
-    with _runtime().engine.connect() as conn:
+    with current_runtime().engine.connect() as conn:
         rows = conn.execute(
             select(jobs.c.id, jobs.c.kind, jobs.c.attempts, jobs.c.run_at, jobs.c.last_error)
             .where(jobs.c.state == state).order_by(jobs.c.id.desc()).limit(limit)
@@ -73,6 +68,6 @@ def jobs_list(state: str, limit: int, as_json: bool):
 @jobs_group.command("retry", help="Queue dead jobs again with fresh attempts.")
 @click.argument("job_ids", nargs=-1, type=int, required=True)
 def jobs_retry(job_ids: tuple[int, ...]):
-    queue = _runtime().queue
+    queue = current_runtime().queue
     for job_id in job_ids:
         click.echo(f"job {job_id}: {'queued again' if queue.retry(job_id) else 'not dead, left alone'}")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, render_template_string
+from flask import Blueprint, Response, jsonify, render_template_string
 from sqlalchemy import text
 
 from bot import db, metrics
+from bot.runtime import current_runtime
 
 blueprint = Blueprint("pages", __name__)
 
@@ -37,13 +38,9 @@ WEBHOOK_SECRET=&lt;the webhook secret&gt;</pre>
 </body></html>"""
 
 
-def _runtime():
-    return current_app.extensions["session_bot"]
-
-
 @blueprint.get("/")
 def home():
-    runtime = _runtime()
+    runtime = current_runtime()
     counts = {} if runtime.settings.setup_mode else runtime.queue.counts()
     return render_template_string(HOME, settings=runtime.settings, jobs=counts)
 
@@ -57,7 +54,7 @@ def healthz():
 @blueprint.get("/readyz")
 def readyz():
     """Ready for traffic: the database answers and its schema is the newest migration."""
-    runtime = _runtime()
+    runtime = current_runtime()
     try:
         with runtime.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
@@ -71,4 +68,4 @@ def readyz():
 
 @blueprint.get("/metrics")
 def metrics_page():
-    return Response(metrics.render(_runtime().engine), mimetype="text/plain; version=0.0.4")
+    return Response(metrics.render(current_runtime().engine), mimetype="text/plain; version=0.0.4")

@@ -56,3 +56,10 @@ def build_runtime(settings: Settings) -> Runtime:
     return Runtime(settings=settings, engine=engine, queue=queue, github=github,
                    permissions=PermissionCache(settings.permission_cache_ttl),
                    repo_configs=ConfigCache(DatabaseETagStore(engine), settings.config_cache_ttl))
+
+
+def current_runtime() -> Runtime:
+    """The Runtime of the Flask app handling this request or CLI command."""
+    from flask import current_app
+
+    return current_app.extensions["session_bot"]

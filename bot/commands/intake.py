@@ -1,6 +1,6 @@
-"""From pull-request comments to command jobs: one durable job per command line.
+"""From pull-request comments to command jobs: one command run per command line, one job per comment.
 
-The job is keyed by (comment id, position, line), so a redelivered or retried delivery never
+A command run is keyed by (comment id, position, line), so a redelivered or retried delivery never
 enqueues the same command twice, and an edit runs only the command lines it added. A person who
 gives more than `COMMAND_RATE_LIMIT` commands a minute in one repository gets one notice; the
 rest of that minute's commands are ignored.
@@ -45,6 +45,7 @@ def receive_comment(ctx: Context) -> None:
     queue = ctx.runtime.queue
     with ctx.runtime.engine.begin() as conn:
         recent = _recent(conn, repository["id"], sender["id"], now - WINDOW)
+        run_ids = []
         for line in lines:
             state = "pending"
             if recent["all"] >= ctx.runtime.settings.command_rate_limit:
@@ -60,9 +61,12 @@ def receive_comment(ctx: Context) -> None:
                 index_elements=["comment_id", "position", "text"]).returning(command_runs.c.id)
             run_id = conn.execute(statement).scalar_one_or_none()
             if run_id is not None:
-                queue.enqueue(conn, "command", {"run": run_id})
+                run_ids.append(run_id)
                 recent["all"] += 1
                 recent["limited"] += state == "limited"
+        if run_ids:
+            # One job per comment: its commands run in the order they were written.
+            queue.enqueue(conn, "command", {"runs": run_ids})
     queue.wake()
 
 

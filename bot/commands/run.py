@@ -1,4 +1,4 @@
-"""The `command` job: acknowledge with 👀, run the command's handler, reply once.
+"""The `command` job: for each command of a comment, acknowledge with 👀, run its handler, reply once.
 
 A handler that fails transiently is retried by the queue; from the third attempt on, the reply
 says so ("could not …: GitHub answered 502, retrying") and is edited when the outcome is known,
@@ -42,9 +42,14 @@ class Invocation:
 
 
 @handles("command")
-def run_command(runtime, job: Job) -> None:
+def run_commands(runtime, job: Job) -> None:
+    """Answer a comment's command runs in order; a retry skips those already answered."""
+    for run_id in job.args["runs"]:
+        run_command(runtime, job, load_run(runtime.engine, run_id))
+
+
+def run_command(runtime, job: Job, run) -> None:
     """Answer one command run (see the module docstring)."""
-    run = load_run(runtime.engine, job.args["run"])
     if run.state == "answered":
         return
     with log.context(command_run=run.id, repository=run.repository, pr=run.pr_number):

@@ -9,13 +9,8 @@ import click
 from sqlalchemy import select
 
 from bot.db import repositories
+from bot.runtime import current_runtime
 from bot.sessions import backfill, model, store
-
-
-def _runtime():
-    from flask import current_app
-
-    return current_app.extensions["session_bot"]
 
 
 @click.group("sessions", help="The Copilot agent session index.")
@@ -32,7 +27,7 @@ def sessions_group():
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
 def sessions_list(full_name: str | None, state: str | None, starter: str | None, limit: int, cursor: str | None,
                   as_json: bool):
-    engine = _runtime().engine
+    engine = current_runtime().engine
     with engine.connect() as conn:
         filters = dict(state=state, starter=starter)
         if full_name:
@@ -65,7 +60,7 @@ def sessions_list(full_name: str | None, state: str | None, starter: str | None,
 @sessions_group.command("sync", help="Reconcile one repository's sessions from the GitHub API now.")
 @click.argument("full_name", metavar="OWNER/NAME")
 def sessions_sync(full_name: str):
-    runtime = _runtime()
+    runtime = current_runtime()
     if runtime.github is None:
         raise click.ClickException("the bot has no GitHub App settings yet (setup mode)")
     try:

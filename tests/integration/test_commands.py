@@ -293,3 +293,36 @@ def test_a_repository_can_turn_the_status_comment_off(bot, fake_github, app_key,
 
     assert _status_comments(fake_github) == []
     assert bot.count(db.sessions) == 1
+
+
+def test_several_commands_in_one_comment_are_answered_in_order(bot, fake_github, running):
+    made, _ = comment(bot, fake_github, "/session list\nthen\n/session help\n/session log 9")
+
+    bodies = [c["body"] for c in replies(fake_github, made)]
+    assert [b.split("\n", 1)[0].rsplit(" ", 2)[-2] for b in bodies] == ["list", "help", "log"]
+
+
+def test_an_edit_runs_only_the_command_it_added(bot, fake_github, running):
+    made, payload = comment(bot, fake_github, "/session list")
+    edited = copy.deepcopy(payload)
+    edited["action"] = "edited"
+    edited["changes"] = {"body": {"from": "/session list"}}
+    edited["comment"]["body"] = "/session list\n/session help"
+
+    assert bot.deliver("issue_comment", edited).status_code == 202
+    bot.wait_until(bot.jobs_settled, what="the edit's command")
+
+    assert [c["body"].split("\n", 1)[0].rsplit(" ", 2)[-2] for c in replies(fake_github, made)] == ["list", "help"]
+
+
+def test_the_status_comment_is_finalised_when_the_pull_request_is_merged(bot, fake_github, running):
+    bot.wait_until(lambda: _status_comments(fake_github), what="the status comment")
+    pull = fake_github.actions.pulls[REPO][PR]
+    pull.update(state="closed", merged=True, merged_at=hooks.iso(time.time()), closed_at=hooks.iso(time.time()),
+                updated_at=hooks.iso(time.time() + 1))
+
+    settle(bot, [("pull_request", hooks.pull_request("closed", fake_github, pull, INSTALLATION))])
+    bot.wait_until(lambda: "was merged" in _status_comments(fake_github)[0]["body"], what="the final edit")
+
+    with bot.engine.connect() as conn:
+        assert conn.execute(select(db.status_comments.c.finalised)).scalar() is True
