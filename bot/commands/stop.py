@@ -107,20 +107,27 @@ def _cancel(invocation, session) -> str:
     if not first_try:  # a retry: the earlier cancel may have been sent already
         status = client.get(runs)
         if status.get("status") == "completed":
-            _record(runtime, stop_row.id, "already_finished")
+            _record_now(runtime, stop_row.id, "already_finished")
             return f"its run had already finished ({status.get('conclusion')})."
-    try:
-        client.post(f"{runs}/cancel")
-    except GitHubError as exc:
-        if exc.status != 409:
-            raise
-        _record(runtime, stop_row.id, "already_finished")
+    if not _post_unless_finished(client, f"{runs}/cancel"):
+        _record_now(runtime, stop_row.id, "already_finished")
         return "its run had already finished."
-    _record(runtime, stop_row.id, "cancel_requested")
-    with runtime.engine.begin() as conn:
+    with runtime.engine.begin() as conn:  # the outcome and its check, together or not at all
+        _record(conn, stop_row.id, "cancel_requested")
         runtime.queue.enqueue(conn, "stop.verify", {"stop": stop_row.id},
                               run_at=time.time() + runtime.settings.stop_grace_period)
     return _said("cancel_requested", runtime)
+
+
+def _post_unless_finished(client, path: str) -> bool:
+    """POST a cancel; False if GitHub says the run can no longer be cancelled (409: it finished)."""
+    try:
+        client.post(path)
+    except GitHubError as exc:
+        if exc.status != 409:
+            raise
+        return False
+    return True
 
 
 def _said(outcome: str, runtime) -> str:
@@ -130,10 +137,14 @@ def _said(outcome: str, runtime) -> str:
     return "its run had already finished."
 
 
-def _record(runtime, stop_id: int, outcome: str) -> None:
+def _record(conn, stop_id: int, outcome: str) -> None:
+    conn.execute(update(session_stops).where(session_stops.c.id == stop_id)
+                 .values(outcome=outcome, updated_at=time.time()))
+
+
+def _record_now(runtime, stop_id: int, outcome: str) -> None:
     with runtime.engine.begin() as conn:
-        conn.execute(update(session_stops).where(session_stops.c.id == stop_id)
-                     .values(outcome=outcome, updated_at=time.time()))
+        _record(conn, stop_id, outcome)
 
 
 @handles("stop.verify")
@@ -146,11 +157,7 @@ def verify_stopped(runtime, job: Job) -> None:
     client = runtime.github.installation(stop_row.installation_id)
     runs = f"/repos/{stop_row.repository}/actions/runs/{stop_row.run_id}"
     if client.get(runs).get("status") == "completed":
-        _record(runtime, stop_row.id, "cancelled")
+        _record_now(runtime, stop_row.id, "cancelled")
         return
-    try:
-        client.post(f"{runs}/force-cancel")
-    except GitHubError as exc:
-        if exc.status != 409:
-            raise
-    _record(runtime, stop_row.id, "force_cancelled")
+    forced = _post_unless_finished(client, f"{runs}/force-cancel")
+    _record_now(runtime, stop_row.id, "force_cancelled" if forced else "cancelled")
