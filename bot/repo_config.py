@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from bot.github.client import GitHubError
+from bot.github.errors import GitHubError
 
 PATH = ".github/session-bot.yml"
 _PREFIX = re.compile(r"^/[a-z][a-z0-9-]{0,30}$")

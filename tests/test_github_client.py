@@ -12,7 +12,8 @@ from requests.structures import CaseInsensitiveDict
 
 from bot.errors import RetryLater, TransientError
 from bot.github.auth import AppAuth
-from bot.github.client import GitHub, GitHubError, MemoryETagStore, _error_for
+from bot.github.client import GitHub, MemoryETagStore
+from bot.github.errors import GitHubError, error_for
 from tests.fakegithub.wire import error
 
 REPO = "octo-org/hello"
@@ -367,7 +368,7 @@ def test_rate_limit_hints(status, headers, body, wait):
     resp = requests.Response()
     resp.status_code, resp.headers, resp._content = status, CaseInsensitiveDict(headers), json.dumps(body).encode()
 
-    error = _error_for(resp, "GET /x", T_NOW)
+    error = error_for(resp, "GET /x", T_NOW)
 
     assert isinstance(error, RetryLater) and error.at == pytest.approx(T_NOW + wait)
 

@@ -4,7 +4,8 @@ import pytest
 
 from bot.errors import PermanentError
 from bot.github.auth import AppAuth
-from bot.github.client import GitHub, GitHubError
+from bot.github.client import GitHub
+from bot.github.errors import GitHubError
 from bot.logs.fetch import LogNotReady, agent_members, open_run_log, summarise_job, summarise_run
 from tests.agentlogs import AgentLog, run_logs_zip, session
 

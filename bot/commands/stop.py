@@ -17,7 +17,7 @@ from bot.commands import format
 from bot.commands.permissions import may_stop
 from bot.commands.registry import command
 from bot.db import dialect_insert, session_stops
-from bot.github.client import GitHubError
+from bot.github.errors import GitHubError
 from bot.jobs import Job, handles
 from bot.repo_config import PATH
 from bot.sessions.store import sessions_of_pull

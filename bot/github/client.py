@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import email.utils
 import http.cookiejar
 import logging
 import random
@@ -16,10 +15,9 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
-from bot.errors import PermanentError, RetryLater, TransientError
 from bot.github.auth import AppAuth, BearerAuth, InstallationTokens
+from bot.github.errors import error_for, http_date, message_of, never_sent, transient
 
 log = logging.getLogger(__name__)
 
@@ -28,23 +26,12 @@ API_VERSION = "2022-11-28"
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 BACKOFF_CAP = 10.0
-SECONDARY_LIMIT_WAIT = 60.0
 CHUNK_SIZE = 64 * 1024
 # Failures of the connection rather than answers from GitHub (a body cut short is one too).
 _NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 _CLOCK_CLAIM = re.compile(r"\b(iat|exp)\b", re.IGNORECASE)
 
 OnResponse = Callable[[str, int, "int | None"], None]
-
-
-class GitHubError(PermanentError):
-    """A 4xx GitHub meant (404, 410, 422, ...): repeating the same request cannot help."""
-
-    def __init__(self, status: int, message: str, documentation_url: str | None = None, where: str = ""):
-        super().__init__(f"GitHub answered {status} to {where}: {message}" if where else message)
-        self.status = status
-        self.message = message
-        self.documentation_url = documentation_url
 
 
 class ETagStore(Protocol):
@@ -75,65 +62,6 @@ class MemoryETagStore:
 
 class _BlobFailure(Exception):
     """The redirect target of a download failed; worth another try with a fresh redirect."""
-
-
-def _transient(message: str, *, ambiguous: bool = False) -> TransientError:
-    """A TransientError; `ambiguous` means the request may have taken effect, so check before repeating."""
-    err = TransientError(message)
-    err.ambiguous = ambiguous  # type: ignore[attr-defined]
-    return err
-
-
-def _never_sent(exc: requests.RequestException) -> bool:
-    """True when the connection failed before any byte of the request left (always safe to retry)."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    reason = exc.args[0] if exc.args else None
-    if isinstance(reason, MaxRetryError):
-        reason = reason.reason
-    # NewConnectionError (refused, DNS failure) is a subclass of ConnectTimeoutError.
-    return isinstance(reason, ConnectTimeoutError)
-
-
-def _error_body(resp: requests.Response) -> dict:
-    """GitHub's error JSON ({"message", "documentation_url"}), or {} when the body is something else."""
-    try:
-        data = resp.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _message(resp: requests.Response) -> str:
-    """GitHub's error `message`, or the reason phrase when the body is not GitHub's JSON."""
-    return str(_error_body(resp).get("message") or resp.reason or "")
-
-
-def _http_date(value: str | None) -> float | None:
-    """Unix seconds from an HTTP date header, or None if missing or malformed."""
-    try:
-        return email.utils.parsedate_to_datetime(value).timestamp() if value else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _error_for(resp: requests.Response, where: str, now: float) -> Exception:
-    """The exception for a 4xx: RetryLater for rate limits (never sleep in a worker), else GitHubError."""
-    status, headers, message = resp.status_code, resp.headers, _message(resp)
-    if status in (403, 429):
-        candidates = []
-        retry_after = headers.get("Retry-After", "").strip()
-        if retry_after:
-            candidates.append(now + int(retry_after) if retry_after.isdigit()
-                              else _http_date(retry_after) or now + SECONDARY_LIMIT_WAIT)
-        if headers.get("x-ratelimit-remaining") == "0" and headers.get("x-ratelimit-reset", "").isdigit():
-            # +1: requests made within the reset second itself can still be refused.
-            candidates.append(int(headers["x-ratelimit-reset"]) + 1)
-        if not candidates and (status == 429 or "rate limit" in message.lower()):
-            candidates.append(now + SECONDARY_LIMIT_WAIT)  # GitHub's advice when it gives no hint
-        if candidates:
-            return RetryLater(max(candidates), f"GitHub rate limit ({status}) on {where}")
-    return GitHubError(status, message, _error_body(resp).get("documentation_url"), where)
 
 
 def _parse(resp: requests.Response) -> Any:
@@ -247,7 +175,7 @@ class GitHub:
                     method, url, params=params, json=json, headers=all_headers, auth=BearerAuth(credential),
                     timeout=self._timeout, stream=stream, allow_redirects=allow_redirects)
             except _NETWORK_ERRORS as exc:
-                failure, cause, maybe_sent = f"{type(exc).__name__} on {where}", exc, not _never_sent(exc)
+                failure, cause, maybe_sent = f"{type(exc).__name__} on {where}", exc, not never_sent(exc)
             else:
                 self._observe(method, resp)
                 if resp.status_code >= 500:
@@ -256,9 +184,9 @@ class GitHub:
             if failure:
                 if maybe_sent and not repeatable:
                     # GitHub has no idempotency keys: the caller must look before it repeats a POST.
-                    raise _transient(failure + "; it may have taken effect", ambiguous=True) from cause
+                    raise transient(failure + "; it may have taken effect", ambiguous=True) from cause
                 if attempt >= self._retries:
-                    raise _transient(failure) from cause
+                    raise transient(failure) from cause
                 self._backoff(attempt)
                 attempt += 1
                 continue
@@ -268,7 +196,7 @@ class GitHub:
                 resp.close()
                 continue
             if resp.status_code >= 400:
-                error = _error_for(resp, where, self._clock())  # reads the body, so before close()
+                error = error_for(resp, where, self._clock())  # reads the body, so before close()
                 resp.close()
                 raise error
             return resp
@@ -279,8 +207,8 @@ class GitHub:
             # Revoked or expired early: the next _tokens.get() fetches a new one.
             self._tokens.invalidate(installation_id, credential)
             return True
-        server_now = _http_date(resp.headers.get("Date"))
-        if server_now is not None and _CLOCK_CLAIM.search(_message(resp)):
+        server_now = http_date(resp.headers.get("Date"))
+        if server_now is not None and _CLOCK_CLAIM.search(message_of(resp)):
             # "'Issued at' claim ('iat') must be …" / "'exp' is too far in the future": our clock is off.
             self.auth.note_server_time(server_now)
             return True
@@ -368,7 +296,7 @@ class Client:
                     return spool
                 except _BlobFailure as exc:
                     if attempt >= self._gh._retries:
-                        raise _transient(str(exc)) from exc
+                        raise transient(str(exc)) from exc
                     self._gh._backoff(attempt)
                     attempt += 1
                     spool.seek(0)

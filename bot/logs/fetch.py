@@ -8,7 +8,8 @@ import zipfile
 from typing import IO, Iterator
 
 from bot.errors import PermanentError, TransientError
-from bot.github.client import Client, GitHubError
+from bot.github.client import Client
+from bot.github.errors import GitHubError
 from bot.logs.parse import parse
 from bot.logs.summary import Summary, summarise
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 import bot.installations  # noqa: F401  (registered first: its handler lists the repositories ours read)
 from bot.db import repositories
 from bot.events import Context, on
-from bot.github.client import GitHubError
+from bot.github.errors import GitHubError
 from bot.sessions import model, store
 from bot.sessions.tracking import BudgetSpent, reconcile, request_timeline, take_budget
 

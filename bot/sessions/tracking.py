@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.db import pull_requests, sessions
 from bot.events import Context, on
 from bot.github.cache import DatabaseETagStore
-from bot.github.client import GitHubError
+from bot.github.errors import GitHubError
 from bot.jobs import Job, handles
 from bot.sessions import model, store
 
