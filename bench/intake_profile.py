@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import hashlib
-import hmac
 import io
 import json
 import logging

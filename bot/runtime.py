@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
@@ -10,6 +11,9 @@ from bot import db, metrics
 from bot.commands.permissions import PermissionCache
 from bot.github.cache import DatabaseETagStore
 from bot.repo_config import ConfigCache
+
+if TYPE_CHECKING:
+    from bot.github.client import GitHub
 from bot.config import ConfigError, Settings
 from bot.jobs import Queue
 

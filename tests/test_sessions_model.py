@@ -140,7 +140,7 @@ def _timeline_event(event_id: int, event: str, login: str, created_at: str, **ex
     """A timeline item as `GET /repos/{owner}/{repo}/issues/{number}/timeline` returns it."""
     bot = login in LOGINS
     actor = {"login": login, "id": 198982749 if bot else 583231, "node_id": "BOT_kgDOC9w8XQ" if bot else "MDQ6VXNlcjU4MzIzMQ==",
-             "avatar_url": f"https://avatars.githubusercontent.com/in/1143301?v=4" if bot else "https://avatars.githubusercontent.com/u/583231?v=4",
+             "avatar_url": "https://avatars.githubusercontent.com/in/1143301?v=4" if bot else "https://avatars.githubusercontent.com/u/583231?v=4",
              "gravatar_id": "", "url": f"https://api.github.com/users/{login}", "html_url": f"https://github.com/{login}",
              "type": "Bot" if bot else "User", "site_admin": False}
     return {"id": event_id, "node_id": f"CWSE_lADOLbSVnc6{event_id}", "url":

@@ -7,7 +7,6 @@ so nobody is left with silence.
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +21,6 @@ from bot.errors import TransientError
 from bot.jobs import Job, handles
 from bot.repo_config import PATH, RepoConfig
 
-logger = logging.getLogger("bot.commands")
 SAY_RETRYING_FROM_ATTEMPT = 3
 
 
