@@ -33,6 +33,14 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt | $(VENV)/bin/python
 $(SPEC): tests/github-spec/package.json tests/github-spec/package-lock.json
 	cd tests/github-spec && npm ci --no-audit --no-fund --loglevel=error
 
+# Known vulnerabilities in the pinned runtime dependencies. Needs a network that reaches PyPI's
+# vulnerability database (this project's CI machine has none, so CI does not run it).
+PIP_AUDIT := pip-audit==2.10.1
+
+audit: $(VENV)/.runtime
+	$(PY) -m pip install --quiet $(PIP_AUDIT)
+	$(VENV)/bin/pip-audit --strict --requirement requirements.txt --disable-pip --no-deps
+
 clean:
 	rm -rf $(VENV) tests/github-spec/node_modules
 
