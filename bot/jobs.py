@@ -19,6 +19,7 @@ from typing import Any, Callable
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
+from bot import faults
 from bot.db import dialect_insert, is_sqlite, jobs
 
 NOTIFY_CHANNEL = "session_bot_jobs"
@@ -130,7 +131,8 @@ class Queue:
 
     def complete(self, job: Job) -> bool:
         """Mark done; False if the lease was lost to another worker meanwhile."""
-        return self._finish(job, state="done", finished_at=self.clock(), lease_until=None, last_error=None)
+        return self._finish(job, f"job.complete:{job.kind}", state="done", finished_at=self.clock(),
+                            lease_until=None, last_error=None)
 
     def fail(self, job: Job, error: str, *, permanent: bool = False) -> str:
         """Record a failure: back to the queue with backoff, or `dead`. Returns the new state."""
@@ -150,8 +152,10 @@ class Queue:
         """Give a job back untouched (shutting down): due now, attempt not spent."""
         self.defer(job, self.clock(), "released at shutdown")
 
-    def _finish(self, job: Job, **values) -> bool:
+    def _finish(self, job: Job, fault_point: str | None = None, **values) -> bool:
         with self.engine.begin() as conn:
+            if fault_point:
+                faults.point(fault_point, conn.connection)
             result = conn.execute(
                 update(jobs)
                 .where(jobs.c.id == job.id, jobs.c.locked_by == job.locked_by, jobs.c.state == "running")

@@ -13,6 +13,7 @@ import time
 
 from sqlalchemy.engine import Engine
 
+from bot import faults
 from bot.jobs import NOTIFY_CHANNEL
 
 _SQLITE_DELIVERY = """
@@ -56,6 +57,7 @@ class Outbox:
         for attempt in (1, 2):
             raw = self._connect()
             try:
+                faults.point("outbox.write", raw)
                 stored = self._write_sqlite(raw, params, now) if self.sqlite else self._write_postgres(raw, params, now)
             except self._errors as exc:
                 lost = not self.sqlite and (raw.driver_connection.closed or raw.driver_connection.broken)

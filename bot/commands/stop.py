@@ -107,8 +107,11 @@ def _cancel(invocation, session) -> str:
     if not first_try:  # a retry: the earlier cancel may have been sent already
         status = client.get(runs)
         if status.get("status") == "completed":
-            _record_now(runtime, stop_row.id, "already_finished")
-            return f"its run had already finished ({status.get('conclusion')})."
+            # Cancelled: most likely by our own earlier cancel, which GitHub took before the failure.
+            outcome = "cancelled" if status.get("conclusion") == "cancelled" else "already_finished"
+            _record_now(runtime, stop_row.id, outcome)
+            return _said(outcome, runtime) if outcome == "cancelled" else \
+                f"its run had already finished ({status.get('conclusion')})."
     if not _post_unless_finished(client, f"{runs}/cancel"):
         _record_now(runtime, stop_row.id, "already_finished")
         return "its run had already finished."
@@ -134,6 +137,8 @@ def _said(outcome: str, runtime) -> str:
     if outcome == "cancel_requested":
         grace = format.duration(runtime.settings.stop_grace_period)
         return f"cancel requested; if its run is still going after {grace} it will be force-cancelled."
+    if outcome in ("cancelled", "force_cancelled"):
+        return "cancelled."
     return "its run had already finished."
 
 

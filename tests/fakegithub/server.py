@@ -334,7 +334,7 @@ class FakeGitHub:
         refusal = self._authenticate(req, route, scheme, credential)
         if refusal:
             return refusal
-        if self.rate_limit_remaining <= 0:
+        if self._rate_limited():
             who = f" for installation ID {req.installation_id}" if req.installation_id else ""
             return error(403, f"API rate limit exceeded{who}.",
                          "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api")
@@ -417,6 +417,14 @@ class FakeGitHub:
             handler.wfile.write(body)
         except OSError:
             handler.close_connection = True  # the client gave up (its read timeout fired)
+
+    def _rate_limited(self) -> bool:
+        """Whether the primary limit is exhausted; a new window opens at `rate_limit_reset`."""
+        with self._lock:
+            if self.now() >= self.rate_limit_reset:
+                self.rate_limit_remaining = RATE_LIMIT
+                self.rate_limit_reset = int(self.now()) + 3600
+            return self.rate_limit_remaining <= 0
 
     def _github_headers(self, *, counted: bool) -> dict[str, str]:
         """Headers GitHub puts on every answer; 304s don't count against the rate limit."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,7 @@ class Recorded:
     template: str | None = None       # the OpenAPI path template it matched
     auth_kind: str | None = None      # "jwt", "token" or None
     installation_id: int | None = None
+    at: float = field(default_factory=time.time)  # when it arrived, on the true clock
 
     @property
     def json(self) -> Any:

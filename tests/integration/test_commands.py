@@ -11,50 +11,15 @@ from sqlalchemy import select
 from bot import db
 from bot.status_comment import MARKER as STATUS_MARKER
 from tests import agentlogs, sessions_payloads as hooks
-from tests.fakegithub import payloads
+from tests.copilot_pr import INSTALLATION, PR, REPO, comment, open_session, replies, settle
 
 pytestmark = pytest.mark.slow
-
-INSTALLATION, REPO, PR = 88, "octo-org/app", 7
 
 
 @pytest.fixture
 def running(bot, fake_github):
-    """PR #7, opened by Copilot for monalisa, with session 1 running; the bot is up."""
-    fake_github.add_installation(INSTALLATION, "octo-org", [REPO])
-    t0 = float(int(time.time()) - 120)
-    run = fake_github.add_run(REPO, 5151, status="in_progress", conclusion=None, pull_requests=[PR], created_at=t0,
-                              run_started_at=t0 + 1, updated_at=t0 + 5, triggering_actor="monalisa")
-    pull = fake_github.add_pull(REPO, PR, created_at=t0 + 20)
-    bot.start_web()
-    settle(bot, [("pull_request", hooks.pull_request("opened", fake_github, pull, INSTALLATION)),
-                 ("workflow_run", hooks.workflow_run("in_progress", fake_github, run, INSTALLATION))])
-    return run
-
-
-def settle(bot, deliveries) -> None:
-    for event, payload in deliveries:
-        assert bot.deliver(event, payload).status_code == 202
-    bot.wait_until(lambda: bot.count(db.deliveries, db.deliveries.c.outcome == "queued") == 0 and bot.jobs_settled(),
-                   what="deliveries and their jobs")
-
-
-def comment(bot, fake, body: str, *, login: str = "hubot", user_type: str = "User", delivery: str | None = None):
-    """`login` comments `body` on the PR; the delivery reaches the bot and its jobs finish."""
-    made = fake.add_comment(REPO, PR, body, login=login, user_type=user_type)
-    payload = payloads.with_installation(payloads.example("issue_comment", "created"), INSTALLATION)
-    payload["repository"] = copy.deepcopy(fake.repositories[REPO])
-    payload.pop("organization", None)
-    payload["issue"].update(number=PR, pull_request={"url": f"{fake.url}/repos/{REPO}/pulls/{PR}"})
-    payload.update(comment=made, sender=made["user"])
-    assert bot.deliver("issue_comment", payload, delivery=delivery).status_code == 202
-    bot.wait_until(bot.jobs_settled, what="the command's jobs")
-    return made, payload
-
-
-def replies(fake, command: dict) -> list[dict]:
-    marker = f"<!-- session-bot:reply {command['id']}:"
-    return [c for c in fake.comments_on(REPO, PR) if c["body"].startswith(marker)]
+    """PR #7 with session 1 running; the bot is up."""
+    return open_session(bot, fake_github)
 
 
 def test_help_reacts_then_replies_once_quoting_the_command_and_mentioning_the_commenter(bot, fake_github, running):

@@ -1,0 +1,60 @@
+"""A pull request with a running Copilot session, and comments on it: the scene of most end-to-end
+command tests (tests/integration, tests/faults)."""
+
+from __future__ import annotations
+
+import copy
+import time
+
+from bot import db
+from tests import sessions_payloads as hooks
+from tests.fakegithub import payloads
+
+INSTALLATION, REPO, PR, RUN = 88, "octo-org/app", 7, 5151
+
+
+def open_session(bot, fake, **web_settings) -> dict:
+    """PR #7, opened by Copilot for monalisa, with session 1 (run 5151) running; starts the web
+    process with `web_settings` and returns the run."""
+    fake.add_installation(INSTALLATION, "octo-org", [REPO])
+    t0 = float(int(time.time()) - 120)
+    run = fake.add_run(REPO, RUN, status="in_progress", conclusion=None, pull_requests=[PR], created_at=t0,
+                       run_started_at=t0 + 1, updated_at=t0 + 5, triggering_actor="monalisa")
+    pull = fake.add_pull(REPO, PR, created_at=t0 + 20)
+    bot.start_web(**web_settings)
+    settle(bot, [("pull_request", hooks.pull_request("opened", fake, pull, INSTALLATION)),
+                 ("workflow_run", hooks.workflow_run("in_progress", fake, run, INSTALLATION))])
+    return run
+
+
+def settle(bot, deliveries) -> None:
+    """Deliver each (event, payload) and wait until every delivery and job has been handled."""
+    for event, payload in deliveries:
+        assert bot.deliver(event, payload).status_code == 202
+    bot.wait_until(lambda: bot.count(db.deliveries, db.deliveries.c.outcome == "queued") == 0 and bot.jobs_settled(),
+                   what="deliveries and their jobs")
+
+
+def comment_payload(fake, body: str, *, login: str = "hubot", user_type: str = "User") -> tuple[dict, dict]:
+    """`login` comments `body` on the PR at the fake; returns (the comment, its webhook payload)."""
+    made = fake.add_comment(REPO, PR, body, login=login, user_type=user_type)
+    payload = payloads.with_installation(payloads.example("issue_comment", "created"), INSTALLATION)
+    payload["repository"] = copy.deepcopy(fake.repositories[REPO])
+    payload.pop("organization", None)
+    payload["issue"].update(number=PR, pull_request={"url": f"{fake.url}/repos/{REPO}/pulls/{PR}"})
+    payload.update(comment=made, sender=made["user"])
+    return made, payload
+
+
+def comment(bot, fake, body: str, *, login: str = "hubot", user_type: str = "User", delivery: str | None = None):
+    """`login` comments `body` on the PR; the delivery reaches the bot and its jobs finish."""
+    made, payload = comment_payload(fake, body, login=login, user_type=user_type)
+    assert bot.deliver("issue_comment", payload, delivery=delivery).status_code == 202
+    bot.wait_until(bot.jobs_settled, what="the command's jobs")
+    return made, payload
+
+
+def replies(fake, command: dict) -> list[dict]:
+    """The bot's replies to the comment `command`."""
+    marker = f"<!-- session-bot:reply {command['id']}:"
+    return [c for c in fake.comments_on(REPO, PR) if c["body"].startswith(marker)]
