@@ -90,3 +90,18 @@ def test_a_clock_github_disagrees_with_is_adopted_after_one_refusal(bot, fake_gi
 
 def _status_comments(fake) -> list[dict]:
     return [c for c in fake.comments_on(REPO, PR) if c["body"].startswith(STATUS_MARKER)]
+
+
+def test_the_happy_path_spends_no_call_on_recovery(bot, fake_github, stopping):
+    """Markers and run-state checks are for retries only: a first try looks nothing up."""
+    before = len(fake_github.calls())
+
+    made, _ = comment(bot, fake_github, "/session stop")
+
+    calls = fake_github.calls()[before:]
+    [reply] = replies(fake_github, made)
+    answered = next(i for i, c in enumerate(calls) if (c.json or {}).get("body") == reply["body"])
+    looked_up = {c.path for c in calls[:answered] if c.method == "GET"}
+    assert f"/repos/{REPO}/issues/{PR}/comments" not in looked_up  # no search for an earlier reply
+    assert f"/repos/{REPO}/actions/runs/{RUN}" not in looked_up  # no check of the run before cancelling
+    assert f"/repos/{REPO}/collaborators/hubot/permission" in looked_up
