@@ -17,7 +17,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from bot.github.auth import AppAuth, BearerAuth, InstallationTokens
-from bot.github.errors import error_for, http_date, message_of, never_sent, transient
+from bot.github.errors import BlobMissing, error_for, http_date, message_of, never_sent, transient
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,10 @@ class MemoryETagStore:
 
 class _BlobFailure(Exception):
     """The redirect target of a download failed; worth another try with a fresh redirect."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
 
 
 def _parse(resp: requests.Response) -> Any:
@@ -296,7 +300,7 @@ class Client:
                     return spool
                 except _BlobFailure as exc:
                     if attempt >= self._gh._retries:
-                        raise transient(str(exc)) from exc
+                        raise (BlobMissing(str(exc)) if exc.status == 404 else transient(str(exc))) from exc
                     self._gh._backoff(attempt)
                     attempt += 1
                     spool.seek(0)
@@ -316,7 +320,7 @@ class Client:
             with resp:
                 if resp.status_code != 200:
                     raise _BlobFailure(f"download of {path}: {urlsplit(resp.url).hostname} answered "
-                                       f"{resp.status_code}")
+                                       f"{resp.status_code}", resp.status_code)
                 for chunk in resp.iter_content(CHUNK_SIZE):
                     spool.write(chunk)
         except _NETWORK_ERRORS as exc:

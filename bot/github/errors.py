@@ -28,6 +28,10 @@ class GitHubError(PermanentError):
 
 
 
+class BlobMissing(TransientError):
+    """A download's redirect target answered 404: not written yet (a running job's log)."""
+
+
 def transient(message: str, *, ambiguous: bool = False) -> TransientError:
     """A TransientError; `ambiguous` means the request may have taken effect, so check before repeating."""
     err = TransientError(message)

@@ -9,7 +9,7 @@ from typing import IO, Iterator
 
 from bot.errors import PermanentError, TransientError
 from bot.github.client import Client
-from bot.github.errors import GitHubError
+from bot.github.errors import BlobMissing, GitHubError
 from bot.logs.parse import parse
 from bot.logs.summary import Summary, summarise
 
@@ -73,11 +73,8 @@ def _download(client: Client, path: str) -> Iterator[IO[bytes]]:
         if exc.status == 404:
             raise LogNotReady(f"no log yet at {path} (GitHub writes it when the job ends)") from exc
         raise
-    except TransientError as exc:
-        # While a job runs, its log redirects to a blob that does not exist yet (404 BlobNotFound).
-        if str(exc).endswith("answered 404"):
-            raise LogNotReady(f"no log yet at {path} (GitHub writes it when the job ends)") from exc
-        raise
+    except BlobMissing as exc:  # while a job runs, its log redirects to a blob not written yet
+        raise LogNotReady(f"no log yet at {path} (GitHub writes it when the job ends)") from exc
     with spool:
         yield spool
 
