@@ -18,22 +18,37 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import exc as sql_errors, select, update
 
 from bot import log
 from bot.db import deliveries, installations
 from bot.errors import PermanentError
 from bot.jobs import Job, handles
+from bot.shapes import check_shape
 
 _registry: dict[str, list[Callable[["Context"], None]]] = {}
 
+# What reading a payload without a field its handler needs, or with one of the wrong type, raises
+# (in Python, or from the database refusing the value). Retrying cannot help: the stored body is
+# the same on every attempt, so such a delivery fails permanently, naming the handler and the field.
+MALFORMED = (KeyError, TypeError, AttributeError, IndexError, ValueError, OverflowError, sql_errors.DataError)
 
-def on(*names: str):
-    """Register a handler for events like "installation" or "installation.created"."""
+
+_shapes: dict[Callable, dict] = {}
+
+
+def on(*names: str, shape: dict | None = None):
+    """Register a handler for events like "installation" or "installation.created".
+
+    `shape` declares the payload fields the handler reads (see `check_shape`); a delivery that
+    does not fit fails permanently before any of its handlers runs, naming the field.
+    """
 
     def register(function):
         for name in names:
             _registry.setdefault(name, []).append(function)
+        if shape is not None:
+            _shapes[function] = shape
         return function
 
     return register
@@ -90,12 +105,30 @@ def process_delivery(runtime, job: Job) -> None:
         if functions:
             ctx = Context(event=row.event, action=row.action, payload=_payload(row.body), delivery_id=row.guid,
                           runtime=runtime)
+            what = f"{row.event}.{row.action}" if row.action else row.event
             for function in functions:
-                function(ctx)
+                if function in _shapes:
+                    try:
+                        check_shape(ctx.payload, _shapes[function])
+                    except PermanentError as exc:
+                        raise PermanentError(f"malformed {what} delivery {row.guid}: {exc}") from None
+            for function in functions:
+                try:
+                    function(ctx)
+                except MALFORMED as exc:
+                    raise PermanentError(f"malformed {what} delivery {row.guid}: {function.__module__}."
+                                         f"{function.__name__} could not use it ({_describe(exc)})") from exc
         outcome = "done" if functions else "ignored"
         with runtime.engine.begin() as conn:
             conn.execute(update(deliveries).where(deliveries.c.id == row.id)
                          .values(outcome=outcome, processed_at=time.time()))
+
+
+def _describe(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, sql_errors.DBAPIError):
+        text = f"{type(exc).__name__}: {str(exc.orig).strip().splitlines()[0] if exc.orig else exc}"
+    return text if len(text) <= 300 else text[:299] + "…"
 
 
 def _suspended(runtime, installation_id: int | None) -> bool:

@@ -13,9 +13,18 @@ from sqlalchemy import delete, select, update
 
 from bot.db import dialect_insert, installations, repositories
 from bot.events import Context, on
+from bot.shapes import FLAG, ID, INSTALLATION, REPO_NAME, TEXT, TIME, Maybe
 
 
-@on("installation.created", "installation.unsuspend", "installation.new_permissions_accepted")
+# What these handlers read of a delivery (bot.shapes).
+FULL_INSTALLATION = {"installation": {"id": ID, "account": Maybe({"login": Maybe(TEXT), "type": Maybe(TEXT)}),
+                                      "repository_selection": Maybe(TEXT), "suspended_at": Maybe(TIME)}}
+CHANGED = {"installation": INSTALLATION, "repositories_removed": Maybe([{"id": ID}]),
+           "repositories_added": Maybe([{"id": ID, "full_name": REPO_NAME, "private": Maybe(FLAG)}])}
+
+
+@on("installation.created", "installation.unsuspend", "installation.new_permissions_accepted",
+    shape=FULL_INSTALLATION)
 def sync_installation(ctx: Context) -> None:
     """Record the installation and ask GitHub for every repository it covers.
 
@@ -39,21 +48,21 @@ def sync_installation(ctx: Context) -> None:
         _add_repositories(conn, installation["id"], repos, now)
 
 
-@on("installation.suspend")
+@on("installation.suspend", shape={"installation": INSTALLATION})
 def suspend_installation(ctx: Context) -> None:
     with ctx.runtime.engine.begin() as conn:
         conn.execute(update(installations).where(installations.c.id == ctx.installation_id)
                      .values(suspended=True, updated_at=time.time()))
 
 
-@on("installation.deleted")
+@on("installation.deleted", shape={"installation": INSTALLATION})
 def delete_installation(ctx: Context) -> None:
     with ctx.runtime.engine.begin() as conn:
         conn.execute(delete(repositories).where(repositories.c.installation_id == ctx.installation_id))
         conn.execute(delete(installations).where(installations.c.id == ctx.installation_id))
 
 
-@on("installation_repositories.added", "installation_repositories.removed")
+@on("installation_repositories.added", "installation_repositories.removed", shape=CHANGED)
 def change_repositories(ctx: Context) -> None:
     removed = [r["id"] for r in ctx.payload.get("repositories_removed") or []]
     with ctx.runtime.engine.begin() as conn:

@@ -61,16 +61,24 @@ _ISSUE_URL = re.compile(r"\b(https?):(//(?:www\.)?github\.com/[^\s/]+/[^\s/]+/(?
                         re.I)
 
 
+def _newlines(text: str) -> str:
+    """Every line ending as "\\n": markdown also ends a line at a lone "\\r", which would otherwise
+    let text we treat as one line (a code span, a prose line) start a new block on GitHub."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def neutralise(text: str) -> str:
     """Markdown from the log, made inert: no pings, no cross-references, no HTML.
 
     Fenced blocks and one-line code spans are left as they are (GitHub renders them literally);
-    an unclosed fence is closed so it cannot swallow the rest of the comment.
+    an unclosed fence is closed so it cannot swallow the rest of the comment. A fence is moved to
+    the line's start: indented, it could belong to a list item above it, and GitHub would end it
+    where the list item ends while we still took the lines after it for code.
     """
     out: list[str] = []
     prose: list[str] = []
     fence = ""
-    for line in text.split("\n"):
+    for line in _newlines(text).split("\n"):
         opener = _FENCE.match(line)
         if fence:
             out.append(line)
@@ -81,7 +89,7 @@ def neutralise(text: str) -> str:
             if prose:
                 out.append(_prose("\n".join(prose)))
                 prose = []
-            out.append(line)
+            out.append(line.lstrip(" "))
             fence = opener.group(1)
         else:
             prose.append(line)
@@ -120,7 +128,7 @@ def one_line(text: str, limit: int = 200) -> str:
 
 def code_span(text: str) -> str:
     """`text` as inline code that no backtick inside can close early (newlines become spaces)."""
-    flat = " ".join(text.split("\n"))
+    flat = " ".join(_newlines(text).split("\n"))
     ticks = "`" * (_longest_run(flat, "`") + 1)
     pad = " " if flat.startswith("`") or flat.endswith("`") or not flat.strip() else ""
     return f"{ticks}{pad}{flat}{pad}{ticks}"
@@ -128,6 +136,7 @@ def code_span(text: str) -> str:
 
 def code_block(text: str, lang: str = "") -> str:
     """`text` as a fenced block whose fence is longer than any backtick run inside it."""
+    text = _newlines(text)
     fence = "`" * max(3, _longest_run(text, "`") + 1)
     return f"{fence}{lang}\n{text.rstrip(chr(10))}\n{fence}"
 

@@ -13,12 +13,19 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from typing import Callable, Iterable
 
 from bot import db, metrics
 from bot.outbox import Outbox, Unavailable
 
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
+# What GitHub sends: event and action names are words (`issue_comment`, `in_progress`), delivery ids
+# are UUIDs. Anything else is refused at the door rather than stored: a NUL, a lone surrogate or a
+# control character cannot be written to PostgreSQL's text columns, and nothing downstream wants it.
+_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_GUID = re.compile(r"[\x21-\x7e]{1,64}")  # visible ASCII
+MAX_ID = 2**63 - 1  # GitHub's ids are positive and fit the BIGINT columns
 log = logging.getLogger("bot.webhooks")
 
 
@@ -75,8 +82,9 @@ class Intake:
 
         event = environ.get("HTTP_X_GITHUB_EVENT", "")
         guid = environ.get("HTTP_X_GITHUB_DELIVERY", "")
-        if not event or len(event) > 64 or not guid or len(guid) > 64:
-            return "400 Bad Request", {"error": "X-GitHub-Event and X-GitHub-Delivery are required"}
+        if not _NAME.fullmatch(event) or not _GUID.fullmatch(guid):
+            return "400 Bad Request", {"error": "X-GitHub-Event and X-GitHub-Delivery are required: an event "
+                                                "name and a delivery id of at most 64 visible ASCII characters"}
         content_type = environ.get("CONTENT_TYPE", "application/json").split(";")[0].strip().lower()
         if content_type != "application/json":
             return "415 Unsupported Media Type", {"error": "set the webhook's content type to application/json"}
@@ -90,10 +98,12 @@ class Intake:
             return "200 OK", {"msg": "pong"}
 
         action = payload.get("action")
-        action = action[:64] if isinstance(action, str) else None
+        if action is not None and not (isinstance(action, str) and _NAME.fullmatch(action)):
+            return "400 Bad Request", {"error": "the payload's action is not an action name"}
         installation = payload.get("installation")
         installation_id = installation.get("id") if isinstance(installation, dict) else None
-        installation_id = installation_id if type(installation_id) is int else None
+        if installation_id is not None and not (type(installation_id) is int and 0 < installation_id <= MAX_ID):
+            return "400 Bad Request", {"error": "the payload's installation.id is not a GitHub id"}
         try:
             stored = self.outbox.store(guid, event, action, installation_id, raw)
         except Unavailable as exc:

@@ -6,12 +6,22 @@ import os
 import uuid
 
 import pytest
+from hypothesis import HealthCheck, settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 
 from bot import db
 from bot.config import Settings
 
 pytest_plugins = ["tests.fakegithub.pytest_plugin"]
+
+# Property tests: "ci" is reproducible (the same examples every run, no example database written),
+# bounded, and prints a failing example's blob for `@reproduce_failure`; "dev" explores anew each run.
+# Tests that set max_examples themselves (tests/test_sessions_model.py) keep their own counts.
+hypothesis_settings.register_profile(
+    "ci", derandomize=True, database=None, deadline=None, max_examples=200, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.register_profile("dev", deadline=None, max_examples=100, print_blob=True)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
 
 PG_SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

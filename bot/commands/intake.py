@@ -8,20 +8,28 @@ rest of that minute's commands are ignored.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 
 from sqlalchemy import func, select
 
 from bot.commands.parse import added_commands, find_commands
-from bot.db import command_runs, dialect_insert
+from bot.db import command_runs, dialect_insert, repositories
+from bot.errors import PermanentError
 from bot.events import Context, on
+from bot.shapes import ID, INSTALLATION, NUMBER, REPOSITORY, TEXT, Maybe
+from bot.github.errors import GitHubError
 
 _SLASH_LINE = re.compile(r"^\s*/", re.M)
 WINDOW = 60.0
+COMMENT = {"installation": INSTALLATION, "repository": REPOSITORY, "issue": {"number": NUMBER},
+           "comment": {"id": ID, "body": Maybe(TEXT)}, "sender": {"login": TEXT, "id": ID, "type": Maybe(TEXT)},
+           "changes": Maybe({"body": Maybe({"from": Maybe(TEXT)})})}
+log = logging.getLogger(__name__)
 
 
-@on("issue_comment.created", "issue_comment.edited")
+@on("issue_comment.created", "issue_comment.edited", shape=COMMENT)
 def receive_comment(ctx: Context) -> None:
     """Queue the commands of a human's comment on a pull request."""
     payload = ctx.payload
@@ -40,6 +48,13 @@ def receive_comment(ctx: Context) -> None:
         lines = find_commands(body, config.prefix)
     if not lines:
         return
+    if not _covered(ctx, repository):
+        # A signed delivery GitHub would not send: act on nothing, and leave the reason on the
+        # delivery's job (dead, with this message) for an operator to see.
+        log.warning("refused the commands of comment %s: installation %s does not cover repository %s (id %s)",
+                    comment["id"], ctx.installation_id, repository["full_name"], repository["id"])
+        raise PermanentError(f"installation {ctx.installation_id} does not cover repository "
+                             f"{repository['full_name']} (id {repository['id']}); its commands were not run")
     now = time.time()
     sender = payload["sender"]
     queue = ctx.runtime.queue
@@ -68,6 +83,24 @@ def receive_comment(ctx: Context) -> None:
             # One job per comment: its commands run in the order they were written.
             queue.enqueue(conn, "command", {"runs": run_ids})
     queue.wake()
+
+
+def _covered(ctx: Context, repository: dict) -> bool:
+    """Whether the delivery's installation covers its repository (that id under that name): the
+    index says so, or else GitHub does, by letting the installation read the repository."""
+    with ctx.runtime.engine.connect() as conn:
+        known = conn.execute(select(repositories.c.installation_id, repositories.c.full_name).where(
+            repositories.c.id == repository["id"])).first()
+    if known and known.installation_id == ctx.installation_id \
+            and known.full_name.lower() == repository["full_name"].lower():
+        return True
+    try:
+        found = ctx.github.get(f"/repos/{repository['full_name']}")
+    except GitHubError as exc:
+        if exc.status in (403, 404):
+            return False  # GitHub hides what an installation cannot see
+        raise
+    return isinstance(found, dict) and found.get("id") == repository["id"]
 
 
 def _recent(conn, repository_id: int, sender_id: int, since: float) -> dict[str, int]:

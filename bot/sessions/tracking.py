@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from bot.db import pull_requests, sessions
 from bot.events import Context, on
+from bot.shapes import ACCOUNT, FLAG, ID, INSTALLATION, NUMBER, REPOSITORY, TEXT, TIME, Maybe
 from bot.github.cache import DatabaseETagStore
 from bot.github.errors import GitHubError
 from bot.jobs import Job, handles
@@ -20,11 +21,25 @@ log = logging.getLogger(__name__)
 TIMELINE_PAGE = 100
 
 
+# What the index reads of each delivery (bot.shapes): anything else fails at the door.
+RUN = {"id": ID, "status": TEXT, "conclusion": Maybe(TEXT), "run_attempt": Maybe(NUMBER), "path": Maybe(TEXT),
+       "created_at": Maybe(TIME), "updated_at": Maybe(TIME), "run_started_at": Maybe(TIME),
+       "head_branch": Maybe(TEXT), "html_url": Maybe(TEXT), "actor": Maybe(ACCOUNT),
+       "triggering_actor": Maybe(ACCOUNT), "pull_requests": Maybe([{"number": Maybe(NUMBER)}])}
+JOB = {"run_id": ID, "status": TEXT, "run_attempt": Maybe(NUMBER), "head_branch": Maybe(TEXT),
+       "created_at": Maybe(TIME), "started_at": Maybe(TIME), "completed_at": Maybe(TIME)}
+PULL = {"id": ID, "number": NUMBER, "title": Maybe(TEXT), "state": Maybe(TEXT), "draft": Maybe(FLAG),
+        "merged_at": Maybe(TIME), "user": Maybe(ACCOUNT), "assignees": Maybe([ACCOUNT]),
+        "head": Maybe({"ref": Maybe(TEXT)}), "html_url": Maybe(TEXT), "created_at": Maybe(TIME),
+        "updated_at": Maybe(TIME)}
+ENVELOPE = {"installation": INSTALLATION, "repository": REPOSITORY}
+
+
 class BudgetSpent(Exception):
     """A backfill's per-installation API budget is used up: stop quietly."""
 
 
-@on("workflow_run")
+@on("workflow_run", shape={**ENVELOPE, "workflow_run": RUN})
 def track_run(ctx: Context) -> None:
     """Index a run of the agent's workflow (any action), then reconcile with its PR's timeline."""
     run = ctx.payload["workflow_run"]
@@ -34,7 +49,7 @@ def track_run(ctx: Context) -> None:
     request_timeline(ctx.runtime, row)
 
 
-@on("workflow_job")
+@on("workflow_job", shape={**ENVELOPE, "workflow_job": JOB})
 def track_job(ctx: Context) -> None:
     """Index what a job says of its run; a job has no path, so an unknown run is fetched to classify it."""
     job = ctx.payload["workflow_job"]
@@ -54,7 +69,7 @@ def track_job(ctx: Context) -> None:
     request_timeline(ctx.runtime, row)
 
 
-@on("pull_request")
+@on("pull_request", shape={**ENVELOPE, "pull_request": PULL})
 def track_pull(ctx: Context) -> None:
     """Record a pull request the agent works on and link its sessions; other PRs are not tracked."""
     pull = ctx.payload["pull_request"]
