@@ -1,4 +1,4 @@
-"""Operator commands under `flask --app app …`: database migrations and the job queue."""
+"""Operator commands under `flask --app app …`: database migrations, the job queue, sessions, deliveries."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot import db
 from bot.db import jobs
+from bot.deliveries.cli import deliveries_group
 from bot.runtime import current_runtime
 from bot.sessions.cli import sessions_group
 
@@ -20,6 +21,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(jobs_group)
     app.cli.add_command(sessions_group)
+    app.cli.add_command(deliveries_group)
 
 
 @click.group("db", help="Database schema.")

@@ -53,6 +53,10 @@ class Settings:
     backfill_days: int = 30
     backfill_max_runs: int = 100
     backfill_api_budget: int = 500
+    redelivery_interval: float = 300.0  # 0: no periodic recovery of missed deliveries
+    redelivery_max_per_run: int = 50
+    redelivery_max_attempts: int = 3
+    retention_days: int = 14  # 0: keep everything
 
     @property
     def setup_mode(self) -> bool:
@@ -78,6 +82,25 @@ def _seconds(name: str, text: str) -> float:
         raise ConfigError(f"{name} must be a number of seconds, got {text!r}") from None
     if not value > 0:
         raise ConfigError(f"{name} must be more than 0 seconds, got {text!r}")
+    return value
+
+
+def _seconds_or_off(name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds (0 turns it off), got {text!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must be 0 (off) or more, got {text!r}")
+    return value
+
+
+def _retention_days(name: str, text: str) -> int:
+    value = _int(name, text)
+    # Pruning a delivery GitHub still lists as failed would let recovery redeliver it (3-day window).
+    if 0 < value < 3:
+        raise ConfigError(f"{name} must be 0 (keep everything) or at least 3, the days GitHub keeps "
+                          f"deliveries, got {value}")
     return value
 
 
@@ -166,6 +189,10 @@ SIMPLE = [
     ("BACKFILL_DAYS", "backfill_days", _int),
     ("BACKFILL_MAX_RUNS", "backfill_max_runs", _int),
     ("BACKFILL_API_BUDGET", "backfill_api_budget", _int),
+    ("REDELIVERY_INTERVAL_SECONDS", "redelivery_interval", _seconds_or_off),
+    ("REDELIVERY_MAX_PER_RUN", "redelivery_max_per_run", lambda n, t: _int(n, t, 1)),
+    ("REDELIVERY_MAX_ATTEMPTS", "redelivery_max_attempts", lambda n, t: _int(n, t, 1)),
+    ("RETENTION_DAYS", "retention_days", _retention_days),
 ]
 
 

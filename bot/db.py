@@ -96,6 +96,8 @@ jobs = Table(
     Column("started_at", Float),
     Column("finished_at", Float),
     Index("ix_jobs_state_run_at", "state", "run_at"),
+    # Retention deletes deliveries: without it, each one's ON DELETE SET NULL scans the jobs table.
+    Index("ix_jobs_delivery_id", "delivery_id"),
 )
 
 # Bodies and ETags of GitHub responses the bot polls, so an unchanged resource costs a 304.
@@ -278,6 +280,31 @@ config_notices = Table(
     Column("repository_id", BigInteger, primary_key=True, autoincrement=False),
     Column("sha", String(64), primary_key=True),
     Column("created_at", Float, nullable=False),
+)
+
+
+# Missed-delivery recovery (bot/deliveries/): each redelivery the bot asked GitHub for, one row per
+# (guid, attempt) so two runs can never both ask for the same attempt, and how far back the last
+# run examined GitHub's delivery log.
+redelivery_requests = Table(
+    "redelivery_requests",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("guid", String(64), nullable=False),  # X-GitHub-Delivery of the event
+    Column("attempt", Integer, nullable=False),  # 1..REDELIVERY_MAX_ATTEMPTS
+    Column("hook_delivery_id", BigInteger, nullable=False),  # GitHub's id of the attempt redelivered
+    Column("requested_at", Float, nullable=False),
+    Column("outcome", String(255)),  # None while asking; "accepted", or why GitHub refused
+    UniqueConstraint("guid", "attempt", name="uq_redelivery_requests_attempt"),
+    Index("ix_redelivery_requests_requested_at", "requested_at"),
+)
+
+redelivery_cursor = Table(
+    "redelivery_cursor",
+    metadata,
+    Column("name", String(32), primary_key=True),  # "app": the App's one webhook
+    Column("examined_until", Float, nullable=False),  # delivered_at of GitHub's log, unix seconds
+    Column("updated_at", Float, nullable=False),
 )
 
 

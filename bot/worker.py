@@ -17,7 +17,7 @@ import threading
 import time
 import traceback
 
-from bot import handlers, jobs, log, metrics  # noqa: F401  (handlers registers the job kinds)
+from bot import handlers, jobs, log, metrics, schedule  # noqa: F401  (handlers registers the job kinds)
 from bot.errors import PermanentError, RetryLater
 from bot.jobs import Job
 
@@ -68,6 +68,10 @@ class WorkerPool:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> "WorkerPool":
+        try:
+            schedule.schedule_all(self.runtime)  # one job per slot, however many pools start at once
+        except Exception:  # the database is down: the jobs still run; periodic ones from the next start
+            logger.exception("could not schedule the periodic jobs")
         for n in range(self.threads):
             self._spawn(self._work, f"job-worker-{n}")
         self._spawn(self._heartbeat, "job-heartbeat")

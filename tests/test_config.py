@@ -47,6 +47,12 @@ def test_full_app_settings():
     ({"JOB_LEASE_SECONDS": "-1"}, "JOB_LEASE_SECONDS"),
     ({"STOP_GRACE_SECONDS": "soon"}, "STOP_GRACE_SECONDS"),
     ({"BOT_INLINE_WORKERS": "maybe"}, "BOT_INLINE_WORKERS"),
+    ({"REDELIVERY_INTERVAL_SECONDS": "-5"}, "REDELIVERY_INTERVAL_SECONDS"),
+    ({"REDELIVERY_INTERVAL_SECONDS": "often"}, "REDELIVERY_INTERVAL_SECONDS"),
+    ({"REDELIVERY_MAX_PER_RUN": "0"}, "REDELIVERY_MAX_PER_RUN"),
+    ({"REDELIVERY_MAX_ATTEMPTS": "three"}, "REDELIVERY_MAX_ATTEMPTS"),
+    ({"RETENTION_DAYS": "2"}, "RETENTION_DAYS"),
+    ({"RETENTION_DAYS": "-1"}, "RETENTION_DAYS"),
 ])
 def test_bad_settings_name_the_variable(env, names):
     with pytest.raises(ConfigError) as error:
@@ -92,3 +98,11 @@ def test_check_command_prints_one_line(tmp_path):
     assert result.returncode == 1
     assert result.stderr == "session-bot: configuration error: PRIVATE_KEY (or PRIVATE_KEY_PATH) is not set; " \
                             "the other GitHub App settings are\n"
+
+
+def test_recovery_and_retention_settings():
+    defaults = load()
+    assert (defaults.redelivery_interval, defaults.redelivery_max_per_run, defaults.redelivery_max_attempts,
+            defaults.retention_days) == (300.0, 50, 3, 14)
+    off = load(REDELIVERY_INTERVAL_SECONDS="0", RETENTION_DAYS="0", REDELIVERY_MAX_ATTEMPTS="5")
+    assert (off.redelivery_interval, off.retention_days, off.redelivery_max_attempts) == (0.0, 0, 5)

@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from cryptography.hazmat.primitives import serialization
 from requests.structures import CaseInsensitiveDict
 
-from . import actions, auth, comments, contents, control, logs, objects, routes
+from . import actions, auth, comments, contents, control, hooks, logs, objects, routes
 from .openapi import API_VERSION, spec
 from .wire import Recorded, Response, error
 
@@ -100,7 +100,7 @@ class FakeGitHub:
         self._expected_auth_failures = 0
         self._lock = threading.RLock()
         self._threads: list[threading.Thread] = []
-        for module in (routes, actions, comments, contents, control, logs):  # one module of routes per feature
+        for module in (routes, actions, comments, contents, control, logs, hooks):  # one module of routes per feature
             module.register(self)
 
     # lifecycle

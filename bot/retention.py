@@ -1,0 +1,74 @@
+"""Retention: finished jobs and stored deliveries are deleted once older than RETENTION_DAYS.
+
+Only `done` jobs go: `dead` ones stay for an operator to see and retry, and queued or running
+ones are work still to do. A delivery goes once no job still needs it (its jobs are all done or
+gone), so `flask jobs retry` always finds the body of a dead job's delivery. Deletions run in
+batches, each its own short transaction, so a large prune never holds locks for long and the
+webhook intake keeps acknowledging in between. The bot's record of the redeliveries it asked for
+goes after the same time (GitHub forgets deliveries after 3 days; RETENTION_DAYS is at least 3).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import delete, exists, func, select
+from sqlalchemy.engine import Engine
+
+from bot.db import deliveries, jobs, redelivery_requests
+from bot.schedule import periodic
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """How many rows a prune deleted (or, in a dry run, would delete)."""
+
+    jobs: int
+    deliveries: int
+    redelivery_requests: int
+
+
+def prune(engine: Engine, days: int, *, dry_run: bool = False, batch: int = BATCH,
+          now: float | None = None) -> Pruned:
+    """Delete done jobs finished, and deliveries received, more than `days` days ago."""
+    now = time.time() if now is None else now
+    cutoff = now - days * DAY
+    old_jobs = (jobs.c.state == "done", jobs.c.finished_at < cutoff)
+    still_needed = exists().where(jobs.c.delivery_id == deliveries.c.id, jobs.c.state != "done")
+    old_deliveries = (deliveries.c.received_at < cutoff, ~still_needed)
+    old_requests = (redelivery_requests.c.requested_at < cutoff,)
+    # Jobs first: a delivery whose done job is pruned in this run is then free to go as well.
+    counts = [_delete(engine, table, where, dry_run, batch) for table, where in (
+        (jobs, old_jobs), (deliveries, old_deliveries), (redelivery_requests, old_requests))]
+    return Pruned(*counts)
+
+
+@periodic("prune", lambda settings: DAY if settings.retention_days else 0)
+def prune_job(runtime, job) -> None:
+    """The daily prune at RETENTION_DAYS."""
+    pruned = prune(runtime.engine, runtime.settings.retention_days)
+    if any((pruned.jobs, pruned.deliveries, pruned.redelivery_requests)):
+        log.info("pruned %d done job(s), %d delivery(ies), %d redelivery request(s) older than %d days",
+                 pruned.jobs, pruned.deliveries, pruned.redelivery_requests, runtime.settings.retention_days)
+
+
+def _delete(engine: Engine, table, where: tuple, dry_run: bool, batch: int) -> int:
+    """Delete the matching rows `batch` at a time, one transaction each; returns how many."""
+    if dry_run:
+        with engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+    total = 0
+    while True:
+        with engine.begin() as conn:
+            ids = select(table.c.id).where(*where).order_by(table.c.id).limit(batch)
+            deleted = conn.execute(delete(table).where(table.c.id.in_(ids))).rowcount
+        total += deleted
+        if deleted < batch:
+            return total
