@@ -20,7 +20,7 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from bot import faults
-from bot.db import dialect_insert, is_sqlite, jobs
+from bot.db import deliveries, dialect_insert, is_sqlite, jobs
 
 NOTIFY_CHANNEL = "session_bot_jobs"
 
@@ -137,7 +137,11 @@ class Queue:
     def fail(self, job: Job, error: str, *, permanent: bool = False) -> str:
         """Record a failure: back to the queue with backoff, or `dead`. Returns the new state."""
         if permanent or job.attempts >= self.max_attempts:
-            self._finish(job, state="dead", finished_at=self.clock(), lease_until=None, last_error=error)
+            if self._finish(job, state="dead", finished_at=self.clock(), lease_until=None, last_error=error) \
+                    and job.kind == "delivery" and job.delivery_id is not None:
+                with self.engine.begin() as conn:  # the delivery's own record says so too (metrics, CLI)
+                    conn.execute(update(deliveries).where(deliveries.c.id == job.delivery_id)
+                                 .values(outcome="failed"))
             return "dead"
         run_at = self.clock() + backoff(job.attempts, self.retry_base)
         self._finish(job, state="queued", run_at=run_at, lease_until=None, locked_by=None, last_error=error)

@@ -134,7 +134,9 @@ class WorkerPool:
             except Exception:
                 logger.exception("heartbeat failed")
                 continue
-            for lost in set(ids) - held:
+            with self._lock:
+                still_running = set(self._running)
+            for lost in (set(ids) - held) & still_running:  # not those that finished meanwhile
                 logger.warning("lost the lease of job %s", lost)
 
     def _listen(self) -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from sqlalchemy import select
 
+from bot import db
 from bot.db import jobs
 from bot.jobs import Queue, backoff
+from bot.outbox import Outbox
 
 
 class Clock:
@@ -130,3 +133,16 @@ def test_concurrent_claimers_never_share_a_job(engine):
         thread.join()
     assert sorted(claimed) == sorted(set(claimed)) and len(claimed) == 60
     assert queue.counts() == {"done": 60}
+
+
+def test_a_dead_delivery_job_marks_its_delivery_failed(queue, clock, database_url):
+    clock.now = time.time() + 1  # the outbox stamps real time
+    outbox = Outbox(db.make_engine(database_url, pre_ping=False))
+    assert outbox.store("doomed", "push", None, None, b"{}")
+    outbox.engine.dispose()
+    job = queue.claim("w")
+
+    assert queue.fail(job, "PermanentError: no", permanent=True) == "dead"
+
+    with queue.engine.connect() as conn:
+        assert conn.execute(select(db.deliveries.c.outcome)).scalar_one() == "failed"
