@@ -443,15 +443,28 @@ def test_credentials_never_reach_logs_or_error_messages(repo_client, fake_github
         assert secret not in str(info.value)
 
 
-def test_writes_of_one_installation_are_paced_apart(app_key, fake_github):
-    """GitHub asks integrators to space content-creating requests; reads are not held back."""
+def test_writes_of_one_installation_are_paced_after_a_short_burst(app_key, fake_github):
+    """GitHub asks integrators to space content-creating requests: one command's reaction, action
+    and reply go at once, a fourth write waits its turn, another installation and reads never do."""
     fake_github.add_installation(9, "octo", ["octo/pace"])
+    fake_github.add_installation(10, "other", ["other/pace"])
     fake_github.add_comment("octo/pace", 1, "hello")
-    sleeps = []
-    gh = GitHub(fake_github.url, AppAuth(fake_github.app_id, app_key.pem), sleep=sleeps.append, write_interval=0.5)
+    fake_github.add_comment("other/pace", 1, "hello")
+    sleeps, now = [], [1_000_000.0]
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    gh = GitHub(fake_github.url, AppAuth(fake_github.app_id, app_key.pem), sleep=sleep, clock=lambda: now[0],
+                write_interval=0.5, write_burst=3)
     client = gh.installation(9)
-    client.post("/repos/octo/pace/issues/1/comments", json={"body": "one"})
-    client.get("/repos/octo/pace")
-    client.post("/repos/octo/pace/issues/1/comments", json={"body": "two"})
-    assert len(sleeps) == 1 and 0.3 < sleeps[0] <= 0.5
+    for n in range(3):
+        client.post("/repos/octo/pace/issues/1/comments", json={"body": f"burst {n}"})
+        client.get("/repos/octo/pace")
+    assert sleeps == []
+    client.post("/repos/octo/pace/issues/1/comments", json={"body": "paced"})
+    gh.installation(10).post("/repos/other/pace/issues/1/comments", json={"body": "not held back"})
+    client.post("/repos/octo/pace/issues/1/comments", json={"body": "paced after the last"})
+    assert sleeps == [0.5, 0.5]  # the fourth waits one interval, the fifth one more
     gh.close()

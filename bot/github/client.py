@@ -83,11 +83,13 @@ class GitHub:
     def __init__(self, base_url: str, auth: AppAuth, *, connect_timeout: float = 5.0, read_timeout: float = 30.0,
                  retries: int = 3, retry_base: float = 1.0, user_agent: str = "session-bot",
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time,
-                 on_response: OnResponse | None = None, write_interval: float = 1.0):
+                 on_response: OnResponse | None = None, write_interval: float = 1.0, write_burst: int = 3):
         """`on_response(method, status, x-ratelimit-remaining or None)` is called for every API answer.
 
-        `write_interval`: least seconds between two content-changing requests of one installation,
-        as GitHub's secondary-rate-limit guidance asks (one process paces its own requests).
+        `write_interval`: the average least seconds between two content-changing requests of one
+        installation, as GitHub's secondary-rate-limit guidance asks (one process paces its own
+        requests), after a burst of `write_burst`: one command's reaction, action and reply go out
+        at once (a `stop` must not wait seconds), a flood of them at one per interval.
         """
         self.base_url = base_url.rstrip("/")
         self.auth = auth
@@ -97,8 +99,8 @@ class GitHub:
         self._sleep, self._clock = sleep, clock
         self._on_response = on_response
         self._tokens = InstallationTokens(self._fetch_token, auth.now)
-        self._write_interval = write_interval
-        self._last_write: dict[int | None, float] = {}
+        self._write_interval, self._write_burst = write_interval, write_burst
+        self._write_tokens: dict[int | None, tuple[float, float]] = {}  # installation → (tokens, when)
         self._pacing = threading.Lock()
         self._session = requests.Session()
         # An API client has no use for cookies, and a shared jar is shared mutable state between threads.
@@ -141,13 +143,17 @@ class GitHub:
         self._sleep(random.uniform(0, min(BACKOFF_CAP, self._retry_base * 2**attempt)))
 
     def _pace(self, installation_id: int | None) -> None:
-        """Space this installation's writes `write_interval` apart (the wait is at most that long)."""
+        """A token bucket per installation: `write_burst` writes at once, then one per `write_interval`.
+        Tokens go negative while writers queue, so each waits its own turn."""
+        if self._write_interval <= 0:
+            return
         with self._pacing:
-            now = time.monotonic()
-            slot = max(now, self._last_write.get(installation_id, 0.0) + self._write_interval)
-            self._last_write[installation_id] = slot
-        if slot > now:
-            self._sleep(slot - now)
+            now = self._clock()
+            tokens, then = self._write_tokens.get(installation_id, (float(self._write_burst), now))
+            tokens = min(float(self._write_burst), tokens + (now - then) / self._write_interval) - 1
+            self._write_tokens[installation_id] = (tokens, now)
+        if tokens < 0:
+            self._sleep(-tokens * self._write_interval)
 
     def _observe(self, method: str, resp: requests.Response) -> None:
         log.debug("GitHub %s %s -> %s", method, urlsplit(resp.url).path, resp.status_code)
