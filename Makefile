@@ -44,21 +44,21 @@ audit: $(VENV)/.runtime
 clean:
 	rm -rf $(VENV) tests/github-spec/node_modules
 
-# Benchmarks (bench/README.md). `make bench` runs every part; the intake part takes ~6 minutes and
-# writes bench/results/latest.md and latest.json. `make bench-smoke` (CI) runs it with tiny counts
-# and asserts no timings.
+# Benchmarks (bench/README.md). `make bench` runs every section (intake, commands end to end, API
+# economy, memory, index; ~20 minutes) and writes one report, bench/results/latest.md and latest.json;
+# `make bench BENCH_ARGS="--only commands"` runs some. `make bench-smoke` (CI) runs every section with
+# tiny counts into a temporary folder and asserts no timings.
 BENCH_PROBOT := bench/probot/node_modules/.package-lock.json
 BENCH_SMOKE_OUT ?= $(or $(TMPDIR),/tmp)/session-bot-bench-smoke
+BENCH_ARGS ?=
 
-.PHONY: bench-intake bench-smoke bench-tools
+.PHONY: bench-smoke bench-tools
 
-bench: bench-intake
-
-bench-intake: bench-tools
-	$(PY) -m bench.intake
+bench: bench-tools
+	$(PY) -m bench.report $(BENCH_ARGS)
 
 bench-smoke: bench-tools
-	$(PY) -m bench.intake --smoke --out $(BENCH_SMOKE_OUT)
+	$(PY) -m bench.report --smoke --out $(BENCH_SMOKE_OUT) $(BENCH_ARGS)
 
 bench-tools: $(VENV)/.dev $(SPEC) $(BENCH_PROBOT)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }

@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/index_queries.py [--sizes 10000,100000,1000000] [--runs 300]
 
+`make bench` runs it as the report's index section (`run(smoke)`: 10^3 and 10^4 sessions in smoke).
+
 Creates a database of its own (sb_bench_<random>) on the server in $BENCH_POSTGRES_URL (default
 the local one the tests use), migrates it, bulk-loads sessions with generate_series, times the
 index's real queries (bot.sessions.store) with random parameters, and drops the database.
@@ -108,34 +110,77 @@ def measure(engine, query, runs: int) -> tuple[float, float]:
     return cuts[49], cuts[98]
 
 
+TITLE = "Index: session queries on PostgreSQL at growing sizes"
+SIZES = {False: [10_000, 100_000, 1_000_000], True: [1_000, 10_000]}
+RUNS = {False: 300, True: 30}
+
+
+def measure_sizes(sizes: list[int], runs: int, server: str = SERVER) -> list[dict]:
+    """Load each size in a database of its own and time every query: one row per (size, query)."""
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    name = f"sb_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = db.make_engine(server.rsplit("/", 1)[0] + f"/{name}")
+    rows = []
+    try:
+        db.upgrade(engine)
+        rng = random.Random(4)
+        for n in sizes:
+            seconds = load(engine, n)
+            rows.append({"sessions": n, "query": "(bulk load + VACUUM ANALYZE)", "load_ms": round(seconds * 1000)})
+            print(f"{n:>9}  {'(bulk load + VACUUM ANALYZE)':<36} {rows[-1]['load_ms']:>8}", flush=True)
+            for label, query in queries(n, rng).items():
+                p50, p99 = measure(engine, query, runs)
+                rows.append({"sessions": n, "query": label, "p50_ms": round(p50, 3), "p99_ms": round(p99, 3)})
+                print(f"{n:>9}  {label:<36} {p50:>8.3f} {p99:>8.3f}", flush=True)
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    return rows
+
+
+def run(smoke: bool) -> dict:
+    """The report's index section (bench/report.py)."""
+    sizes, runs = SIZES[smoke], RUNS[smoke]
+    from bench.servers import pg_create, pg_drop, pg_required
+
+    probe, why = pg_create("sb_bench_probe_")  # is there a PostgreSQL to measure on?
+    if probe is None:
+        if pg_required():
+            raise RuntimeError(why)
+        return {"title": TITLE, "markdown": f"Not measured: {why}.\n", "data": {"skipped": why}, "targets": [],
+                "failures": []}
+    pg_drop(probe)
+    rows = measure_sizes(sizes, runs)
+    columns = [f"{n:,} sessions p50 / p99 ms" for n in sizes]
+    lines = [f"The index's real queries (`bot.sessions.store`) with random parameters, {runs} timed runs each after "
+             "20 warm-up runs, on a PostgreSQL database of the run's own, bulk-loaded with `generate_series` "
+             "(~100 sessions per repository, 3 per pull request, 10 repositories per installation, one installation "
+             "holding a tenth of all sessions: the large customer).", "",
+             "| query | " + " | ".join(columns) + " |", "| --- |" + " ---: |" * len(sizes)]
+    by = {(r["sessions"], r["query"]): r for r in rows}
+    for label in dict.fromkeys(r["query"] for r in rows):
+        cells = []
+        for n in sizes:
+            r = by.get((n, label), {})
+            cells.append(f"{r['load_ms']} ms" if "load_ms" in r
+                         else f"{r.get('p50_ms', 0):.2f} / {r.get('p99_ms', 0):.2f}")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return {"title": TITLE, "markdown": "\n".join(lines) + "\n", "data": {"sizes": sizes, "runs": runs, "rows": rows},
+            "targets": [], "failures": []}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--runs", type=int, default=300, help="timed runs per query and size")
     parser.add_argument("--server", default=SERVER, help="a PostgreSQL URL with rights to CREATE DATABASE")
     args = parser.parse_args()
-    sizes = [int(size) for size in args.sizes.split(",")]
-
-    admin = create_engine(args.server, isolation_level="AUTOCOMMIT")
-    name = f"sb_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = db.make_engine(args.server.rsplit("/", 1)[0] + f"/{name}")
-    try:
-        db.upgrade(engine)
-        rng = random.Random(4)
-        print(f"{'sessions':>9}  {'query':<36} {'p50 ms':>8} {'p99 ms':>8}")
-        for n in sizes:
-            seconds = load(engine, n)
-            print(f"{n:>9}  {'(bulk load + VACUUM ANALYZE)':<36} {seconds * 1000:>8.0f}")
-            for label, query in queries(n, rng).items():
-                p50, p99 = measure(engine, query, args.runs)
-                print(f"{n:>9}  {label:<36} {p50:>8.3f} {p99:>8.3f}")
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    print(f"{'sessions':>9}  {'query':<36} {'p50 ms':>8} {'p99 ms':>8}")
+    measure_sizes([int(size) for size in args.sizes.split(",")], args.runs, args.server)
     return 0
 
 

@@ -79,9 +79,7 @@ def profile(database_url: str, n: int, key: str, *, use_cprofile: bool = False) 
         intake(_environ(body, signature, f"p{tag}-dup", path), start_response)
 
     def store_only():
-        row = dict(guid=f"s{tag}-{next(counter)}", event="issue_comment", action="created",
-                   installation_id=4242001, received_at=time.time(), body=body, outcome="queued")
-        intake._store(row)
+        intake.outbox.store(f"s{tag}-{next(counter)}", "issue_comment", "created", 4242001, body)
 
     figures = {"database": database_url.split(":")[0], "n": n, "body_bytes": len(body)}
     figures["whole_wsgi_call_us"] = _per_call_us(whole, n)
@@ -206,7 +204,7 @@ ROWS = [
 
 
 def render(results: list[dict]) -> str:
-    lines = ["## Where the bot's time goes per acknowledgement (in-process, one process, no sockets)", "",
+    lines = ["### Where the bot's time goes per acknowledgement (in-process, one process, no sockets)", "",
              "Mean wall-clock µs per call, " + ", ".join(f"{r['database']} n={r['n']}" for r in results)
              + ". Not included: what every gunicorn sync server pays per request (accept, parse, write, close), "
              "which is most of the floor's cost. Steps timed alone overlap the end-to-end figure.", "",
@@ -224,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json-last", action="store_true", help="end with one PROFILE_JSON line (for bench.intake)")
     parser.add_argument("--cprofile", action="store_true", help="also print cProfile's top functions")
     args = parser.parse_args(argv)
-    from bench.intake import make_private_key, pg_create, pg_drop
+    from bench.servers import make_private_key, pg_create, pg_drop
 
     key = make_private_key()
     results = []

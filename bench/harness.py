@@ -1,0 +1,279 @@
+"""The whole bot for end-to-end benchmarks: real gunicorn (and `python -m bot.worker`) on SQLite or
+PostgreSQL, talking over sockets to the fake GitHub (tests/fakegithub) running in this process."""
+
+from __future__ import annotations
+
+import copy
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from sqlalchemy import text
+
+from bench.servers import children, pg_create, pg_drop, rss_mb
+
+REPO = "octo-org/bench"
+INSTALLATION = 5150
+WRITER = "hubot"  # has write access: may stop any session
+SECRET = "bench-" + secrets.token_hex(8)
+WEBHOOK_PATH = "/api/github/webhooks"
+PERIODIC = ("prune", "redeliver")  # periodic job kinds (bot/schedule.py): never "settled"
+
+
+def percentiles(values: list[float]) -> dict:
+    """n, p50, p99 and max (linear interpolation between order statistics), rounded to 0.1."""
+    if not values:
+        return {"n": 0, "p50": None, "p99": None, "max": None}
+    ordered = sorted(values)
+
+    def cut(q: float) -> float:
+        position = q * (len(ordered) - 1)
+        low = int(position)
+        high = min(low + 1, len(ordered) - 1)
+        return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+    return {"n": len(ordered), "p50": round(cut(0.50), 1), "p99": round(cut(0.99), 1), "max": round(ordered[-1], 1)}
+
+
+class Arrivals:
+    """When each request reached the fake (time.time()).
+
+    Uses the fake's own `Recorded.at` where it has one; otherwise a thread polls the fake's request
+    list every half millisecond and stamps what is new (resolution ~1 ms).
+    """
+
+    def __init__(self, fake):
+        self.fake = fake
+        self.stamps: list[float] = []
+        self._stop = threading.Event()
+        self.native = False
+        self._thread = threading.Thread(target=self._poll, daemon=True, name="bench-arrivals")
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while not self._stop.wait(0.0005):
+            n = len(self.fake.requests)
+            while len(self.stamps) < n:
+                if hasattr(self.fake.requests[len(self.stamps)], "at"):
+                    self.native = True
+                    return  # the fake stamps requests itself
+                self.stamps.append(time.time())
+
+    def at(self, index: int) -> float:
+        request = self.fake.requests[index]
+        if hasattr(request, "at"):
+            return request.at
+        while len(self.stamps) <= index:
+            time.sleep(0.0005)
+        return self.stamps[index]
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def method(self) -> str:
+        return ("the fake's own arrival stamp (`Recorded.at`)" if self.native
+                else "polling the fake's request list every 0.5 ms (~1 ms resolution)")
+
+
+class Stack:
+    """The fake GitHub, a database, gunicorn (inline workers) or gunicorn + one `bot.worker`."""
+
+    def __init__(self, *, database: str = "sqlite", separate_worker: bool = False, web_workers: int = 2,
+                 config_file: str | None = None, **settings):
+        self.database, self.separate_worker, self.web_workers = database, separate_worker, web_workers
+        self.config_file = config_file
+        # Periodic missed-delivery recovery is not part of any operation measured here.
+        self.settings = {"REDELIVERY_INTERVAL_SECONDS": "0", **{k: str(v) for k, v in settings.items()}}
+        self.tmp = Path(tempfile.mkdtemp(prefix="sb-bench-e2e-"))
+        self.fake = self.web = self.worker = self.engine = self.arrivals = None
+        self.database_url: str | None = None
+        self._pg_url: str | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> "Stack":
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        from bot import db
+        from tests.fakegithub import APP_ID
+        from tests.fakegithub.server import FakeGitHub
+        from tests.servers import Gunicorn, Worker, bot_env
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                serialization.NoEncryption()).decode()
+        public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+        self.fake = FakeGitHub(app_id=APP_ID, public_key_pem=public).start()
+        self.arrivals = Arrivals(self.fake)
+        self.fake.add_installation(INSTALLATION, "octo-org", [REPO])
+        self.fake.permissions[(REPO.lower(), WRITER)] = "write"
+        if self.config_file is not None:
+            self.fake.set_file(REPO, ".github/session-bot.yml", self.config_file)
+        if self.database == "pg":
+            self._pg_url, why = pg_create("sb_bench_e2e_")
+            if self._pg_url is None:
+                raise RuntimeError(why)
+            self.database_url = self._pg_url
+        else:
+            self.database_url = f"sqlite:///{self.tmp}/bot.sqlite3"
+        # LOG_LEVEL info at least: gunicorn announces its port there.
+        env = bot_env(**{"APP_ID": APP_ID, "PRIVATE_KEY": pem, "WEBHOOK_SECRET": SECRET,
+                         "GITHUB_API_URL": self.fake.url, "DATABASE_URL": self.database_url,
+                         "HOME": str(self.tmp), "LOG_LEVEL": "info",
+                         "BOT_INLINE_WORKERS": "0" if self.separate_worker else "1", **self.settings})
+        self.web = Gunicorn(env, workers=self.web_workers)  # migrates the database (AUTO_MIGRATE)
+        if self.separate_worker:
+            self.worker = Worker(env)
+        self.engine = db.make_engine(self.database_url)
+        self._install()
+        return self
+
+    def _install(self) -> None:
+        """Deliver `installation.created` before any session exists: the bot indexes the repository, and
+        its backfill finds nothing to mark as past."""
+        from tests.fakegithub import payloads
+
+        created = payloads.with_installation(payloads.example("installation", "created"), INSTALLATION)
+        created["installation"]["account"] = self.fake.installations[INSTALLATION]["account"]
+        created["repositories"] = [{k: self.fake.repositories[REPO.lower()][k]
+                                    for k in ("id", "node_id", "name", "full_name", "private")}]
+        self.set_up([("installation", created)])
+
+    def stop(self) -> None:
+        for process in (self.worker, self.web):
+            if process is not None:
+                process.stop()
+        if self.arrivals:
+            self.arrivals.stop()
+        if self.engine is not None:
+            self.engine.dispose()
+        if self.fake is not None:
+            self.fake.stop()
+        if self._pg_url:
+            pg_drop(self._pg_url)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def __enter__(self) -> "Stack":
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def webhook_url(self) -> str:
+        return self.web.url + WEBHOOK_PATH
+
+    def processes(self) -> dict[str, int]:
+        """label → pid of every process serving the bot (gunicorn's workers are the arbiter's children)."""
+        found = {f"gunicorn worker {n + 1}": pid for n, pid in enumerate(sorted(children(self.web.proc.pid)))}
+        found["gunicorn arbiter"] = self.web.proc.pid
+        if self.worker is not None:
+            found["bot.worker"] = self.worker.proc.pid
+        return found
+
+    def rss(self) -> dict[str, float]:
+        return {label: round(rss_mb(pid), 1) for label, pid in self.processes().items()}
+
+    # -- GitHub's side: sessions, comments -----------------------------------------------------------
+
+    def deliver(self, event: str, payload: dict, delivery: str | None = None) -> int:
+        from tests.fakegithub import payloads
+
+        return payloads.deliver(self.webhook_url, event, payload, SECRET, delivery=delivery).status_code
+
+    def session(self, pr: int, run_id: int, *, finished: bool, archive: bytes | None = None) -> list[tuple]:
+        """PR `pr` by Copilot with run `run_id` (running, or finished with `archive` as its log); the
+        deliveries that tell the bot."""
+        from tests import sessions_payloads as hooks
+
+        t0 = float(int(time.time()) - 600)
+        run = self.fake.add_run(REPO, run_id, status="completed" if finished else "in_progress",
+                                conclusion="success" if finished else None, pull_requests=[pr], created_at=t0,
+                                run_started_at=t0 + 1, updated_at=t0 + (300 if finished else 5),
+                                triggering_actor="monalisa", head_branch=f"copilot/fix-{pr}")
+        pull = self.fake.add_pull(REPO, pr, created_at=t0 + 20, head_branch=f"copilot/fix-{pr}")
+        if archive is not None:
+            self.fake.set_run_log(REPO, run_id, archive)
+        return [("pull_request", hooks.pull_request("opened", self.fake, pull, INSTALLATION)),
+                ("workflow_run", hooks.workflow_run("completed" if finished else "in_progress", self.fake, run,
+                                                    INSTALLATION))]
+
+    def comment(self, pr: int, body: str, *, login: str = WRITER) -> tuple[dict, dict]:
+        """`login` comments `body` on PR `pr`: (the comment, the issue_comment.created payload)."""
+        from tests.fakegithub import payloads
+
+        made = self.fake.add_comment(REPO, pr, body, login=login)
+        payload = payloads.with_installation(payloads.example("issue_comment", "created"), INSTALLATION)
+        payload["repository"] = copy.deepcopy(self.fake.repositories[REPO.lower()])
+        payload.pop("organization", None)
+        payload["issue"].update(number=pr, pull_request={"url": f"{self.fake.url}/repos/{REPO}/pulls/{pr}"})
+        payload.update(comment=made, sender=made["user"])
+        return made, payload
+
+    def background_bodies(self) -> list[tuple[str, dict]]:
+        """What the background load sends: plain PR comments and ordinary CI jobs (no GitHub call)."""
+        from tests import sessions_payloads as hooks
+
+        _, chatter = self.comment(1, "Looks good to me, thanks!", login="octocat")
+        ci = self.fake.add_run(REPO, 1, path=".github/workflows/ci.yml", event="push", head_branch="main",
+                               name="CI", actor="octocat", triggering_actor="octocat")
+        job = hooks.workflow_job("completed", self.fake, ci, INSTALLATION, job_id=11, conclusion="success")
+        return [("issue_comment", chatter), ("workflow_job", job)]
+
+    # -- waiting -------------------------------------------------------------------------------------
+
+    def wait_request(self, since: int, matches, timeout: float = 60.0) -> tuple[int, object]:
+        """The first request to the fake after index `since` that `matches`: (index, request)."""
+        deadline = time.monotonic() + timeout
+        checked = since
+        while time.monotonic() < deadline:
+            requests = self.fake.requests
+            while checked < len(requests):
+                if matches(requests[checked]):
+                    return checked, requests[checked]
+                checked += 1
+            time.sleep(0.002)
+        with self.engine.connect() as conn:
+            jobs = conn.execute(text("SELECT kind, state, count(*) FROM jobs GROUP BY kind, state")).all()
+        raise TimeoutError(f"no matching request to the fake GitHub within {timeout:g} s; jobs {jobs}; bot output:\n"
+                           + self.web.text()[-3000:] + (self.worker.text()[-2000:] if self.worker else ""))
+
+    def pending(self, *, include: tuple[str, ...] = (), exclude: tuple[str, ...] = ("stop.verify",),
+                horizon: float = 20.0) -> int:
+        """Jobs queued or running and due within `horizon` seconds (of the kinds in `include`, or all but
+        `exclude` and the periodic ones)."""
+        query = f"SELECT count(*) FROM jobs WHERE state IN ('queued', 'running') AND run_at < {time.time() + horizon}"
+        exclude = (*exclude, *PERIODIC)
+        if include:
+            query += " AND kind IN (" + ", ".join(f"'{k}'" for k in include) + ")"
+        elif exclude:
+            query += " AND kind NOT IN (" + ", ".join(f"'{k}'" for k in exclude) + ")"
+        with self.engine.connect() as conn:
+            return conn.execute(text(query)).scalar()
+
+    def settle(self, timeout: float = 120.0, **kinds) -> None:
+        """Wait until no job is queued or running (jobs due later count: they are waited for)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.pending(**kinds) == 0:
+                return
+            time.sleep(0.05)
+        raise TimeoutError(f"jobs still pending after {timeout:g} s; bot output:\n" + self.web.text()[-3000:])
+
+    def set_up(self, deliveries: list[tuple], timeout: float = 180.0) -> None:
+        """Deliver set-up events and wait until the bot has done everything they cause."""
+        for event, payload in deliveries:
+            status = self.deliver(event, payload)
+            if status != 202:
+                raise RuntimeError(f"set-up delivery {event} answered {status}")
+        self.settle(timeout)
