@@ -19,12 +19,10 @@ call, which is how the calls are grouped into jobs.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import sys
 import time
-from pathlib import Path
 
 from bench.harness import INSTALLATION, REPO, Stack
 
@@ -290,13 +288,9 @@ def run(smoke: bool) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--smoke", action="store_true", help="short coalescing windows; asserts no timings")
-    parser.add_argument("--out", type=Path, help="write latest.md/latest.json there (default: print only)")
-    args = parser.parse_args(argv)
     from bench import report
 
-    return report.run_alone("api_economy", lambda: run(args.smoke), smoke=args.smoke, out=args.out)
+    return report.section_main("api_economy", run, __doc__, "short coalescing windows; asserts no timings", argv)
 
 
 if __name__ == "__main__":

@@ -17,13 +17,11 @@ request and session, so every `/session log` downloads and summarises (a summary
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from bench.background import Background
 from bench.harness import REPO, SECRET, Stack, percentiles
@@ -264,13 +262,9 @@ def run(smoke: bool) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--smoke", action="store_true", help="tiny counts; asserts no timings")
-    parser.add_argument("--out", type=Path, help="write latest.md/latest.json there (default: print only)")
-    args = parser.parse_args(argv)
     from bench import report
 
-    return report.run_alone("commands", lambda: run(args.smoke), smoke=args.smoke, out=args.out)
+    return report.section_main("commands", run, __doc__, "tiny counts; asserts no timings", argv)
 
 
 if __name__ == "__main__":

@@ -9,11 +9,9 @@ job threads), and on PostgreSQL one `python -m bot.worker`. RSS is read from /pr
 
 from __future__ import annotations
 
-import argparse
 import sys
 import threading
 import time
-from pathlib import Path
 
 from bench import summarise_log
 from bench.background import Background
@@ -139,13 +137,9 @@ def run(smoke: bool) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--smoke", action="store_true", help="a 5 MB log, short load; asserts no timings")
-    parser.add_argument("--out", type=Path, help="write latest.md/latest.json there (default: print only)")
-    args = parser.parse_args(argv)
     from bench import report
 
-    return report.run_alone("memory", lambda: run(args.smoke), smoke=args.smoke, out=args.out)
+    return report.section_main("memory", run, __doc__, "a 5 MB log, short load; asserts no timings", argv)
 
 
 if __name__ == "__main__":

@@ -109,6 +109,16 @@ def write(sections: dict[str, dict], out: Path, smoke: bool, elapsed: float) -> 
     (out / "latest.md").write_text(render(sections, meta))
 
 
+def section_main(name: str, run: Callable[[bool], dict], doc: str, smoke_help: str,
+                 argv: list[str] | None = None) -> int:
+    """The command line of a section module: `python -m bench.<name> [--smoke] [--out DIR]`."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--smoke", action="store_true", help=smoke_help)
+    parser.add_argument("--out", type=Path, help="write latest.md/latest.json there (default: print only)")
+    args = parser.parse_args(argv)
+    return run_alone(name, lambda: run(args.smoke), smoke=args.smoke, out=args.out)
+
+
 def run_alone(name: str, function: Callable[[], dict], *, smoke: bool, out: Path | None) -> int:
     """A section's own command line: run it, print it, write a one-section report if `out` is given."""
     started = time.monotonic()
