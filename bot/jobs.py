@@ -117,17 +117,22 @@ class Queue:
                    attempts=row.attempts, locked_by=worker_id)
 
     def heartbeat(self, job_ids: list[int], worker_id: str) -> set[int]:
-        """Renew the leases of the jobs this worker runs; returns the ids it still holds."""
+        """Renew the leases of the jobs this worker runs; returns those another worker took over
+        (not those that merely finished since the caller listed them)."""
         if not job_ids:
             return set()
         with self.engine.begin() as conn:
-            rows = conn.execute(
+            held = set(conn.execute(
                 update(jobs)
                 .where(jobs.c.id.in_(job_ids), jobs.c.locked_by == worker_id, jobs.c.state == "running")
                 .values(lease_until=self.clock() + self.lease)
                 .returning(jobs.c.id)
-            ).all()
-        return {row.id for row in rows}
+            ).scalars())
+            missing = set(job_ids) - held
+            if not missing:
+                return set()
+            return set(conn.execute(select(jobs.c.id).where(jobs.c.id.in_(missing),
+                                                             jobs.c.locked_by != worker_id)).scalars())
 
     def complete(self, job: Job) -> bool:
         """Mark done; False if the lease was lost to another worker meanwhile."""

@@ -130,14 +130,12 @@ class WorkerPool:
             with self._lock:
                 ids = list(self._running)
             try:
-                held = self.runtime.queue.heartbeat(ids, self.worker_id)
+                taken = self.runtime.queue.heartbeat(ids, self.worker_id)
             except Exception:
                 logger.exception("heartbeat failed")
                 continue
-            with self._lock:
-                still_running = set(self._running)
-            for lost in (set(ids) - held) & still_running:  # not those that finished meanwhile
-                logger.warning("lost the lease of job %s", lost)
+            for lost in taken:
+                logger.warning("lost the lease of job %s to another worker", lost)
 
     def _listen(self) -> None:
         """PostgreSQL LISTEN: wake a worker as soon as another process enqueues."""

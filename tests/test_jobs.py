@@ -68,8 +68,19 @@ def test_heartbeat_keeps_a_long_job_from_being_taken_over(queue, clock):
     job = queue.claim("w1")
     for _ in range(5):
         clock.now += 20
-        assert queue.heartbeat([job.id], "w1") == {job.id}
+        assert queue.heartbeat([job.id], "w1") == set()  # renewed, nobody took it
         assert queue.claim("w2") is None
+
+
+def test_heartbeat_tells_a_takeover_from_a_job_that_just_finished(queue, clock):
+    enqueue(queue)
+    enqueue(queue)
+    finished, lapsed = queue.claim("w1"), queue.claim("w1")
+    assert queue.complete(finished)
+    clock.now += 31  # w1 stalled past the lease: w2 takes the other job
+    assert queue.claim("w2").id == lapsed.id
+
+    assert queue.heartbeat([finished.id, lapsed.id], "w1") == {lapsed.id}
 
 
 def test_a_failure_retries_with_backoff_then_the_job_is_dead(queue, clock):
