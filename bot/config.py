@@ -42,6 +42,7 @@ class Settings:
     github_connect_timeout: float = 5.0
     github_read_timeout: float = 30.0
     github_write_interval: float = 1.0
+    github_ambiguous_wait: float = 10.0
     stop_grace_period: float = 60.0
     status_comment_interval: float = 10.0
     timeline_coalesce: float = 5.0
@@ -178,6 +179,7 @@ SIMPLE = [
     ("GITHUB_CONNECT_TIMEOUT_SECONDS", "github_connect_timeout", _seconds),
     ("GITHUB_READ_TIMEOUT_SECONDS", "github_read_timeout", _seconds),
     ("GITHUB_WRITE_INTERVAL_SECONDS", "github_write_interval", _seconds),
+    ("GITHUB_AMBIGUOUS_WAIT_SECONDS", "github_ambiguous_wait", _seconds),
     ("STOP_GRACE_SECONDS", "stop_grace_period", _seconds),
     ("STATUS_COMMENT_INTERVAL_SECONDS", "status_comment_interval", _seconds),
     ("TIMELINE_COALESCE_SECONDS", "timeline_coalesce", _seconds),

@@ -139,8 +139,9 @@ class Queue:
         return self._finish(job, f"job.complete:{job.kind}", state="done", finished_at=self.clock(),
                             lease_until=None, last_error=None)
 
-    def fail(self, job: Job, error: str, *, permanent: bool = False) -> str:
-        """Record a failure: back to the queue with backoff, or `dead`. Returns the new state."""
+    def fail(self, job: Job, error: str, *, permanent: bool = False, not_before: float | None = None) -> str:
+        """Record a failure: back to the queue with backoff (and not before `not_before`), or `dead`.
+        Returns the new state."""
         if permanent or job.attempts >= self.max_attempts:
             if self._finish(job, state="dead", finished_at=self.clock(), lease_until=None, last_error=error) \
                     and job.kind == "delivery" and job.delivery_id is not None:
@@ -148,7 +149,7 @@ class Queue:
                     conn.execute(update(deliveries).where(deliveries.c.id == job.delivery_id)
                                  .values(outcome="failed"))
             return "dead"
-        run_at = self.clock() + backoff(job.attempts, self.retry_base)
+        run_at = max(self.clock() + backoff(job.attempts, self.retry_base), not_before or 0.0)
         self._finish(job, state="queued", run_at=run_at, lease_until=None, locked_by=None, last_error=error)
         return "queued"
 

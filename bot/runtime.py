@@ -56,6 +56,7 @@ def build_runtime(settings: Settings) -> Runtime:
             retry_base=settings.job_retry_base,
             on_response=metrics.github_response,
             write_interval=settings.github_write_interval,
+            ambiguous_wait=settings.github_ambiguous_wait,
         )
     return Runtime(settings=settings, engine=engine, queue=queue, github=github,
                    permissions=PermissionCache(settings.permission_cache_ttl),

@@ -43,7 +43,8 @@ def run_job(runtime, job: Job) -> str:
             state = "deferred"
         except Exception as exc:  # the queue decides: retry with backoff, or dead
             error = "".join(traceback.format_exception_only(exc)).strip()
-            state = queue.fail(job, error, permanent=isinstance(exc, PermanentError))
+            state = queue.fail(job, error, permanent=isinstance(exc, PermanentError),
+                               not_before=getattr(exc, "not_before", None))
             level = logging.ERROR if state == "dead" else logging.WARNING
             logger.log(level, "job failed (attempt %d, now %s): %s", job.attempts, state, error,
                        exc_info=state == "dead")

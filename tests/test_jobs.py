@@ -157,3 +157,16 @@ def test_a_dead_delivery_job_marks_its_delivery_failed(queue, clock, database_ur
 
     with queue.engine.connect() as conn:
         assert conn.execute(select(db.deliveries.c.outcome)).scalar_one() == "failed"
+
+
+def test_a_failure_that_may_have_taken_effect_is_not_retried_before_it_settled(queue, clock):
+    job_id = enqueue(queue)
+    job = queue.claim("w1")
+
+    assert queue.fail(job, "ReadTimeout on POST …; it may have taken effect", not_before=clock.now + 10) == "queued"
+
+    assert state_of(queue, job_id).run_at == clock.now + 10  # later than the backoff alone (≤ 1.5 s)
+    clock.now += 9
+    assert queue.claim("w1") is None
+    clock.now += 1
+    assert queue.claim("w1").id == job_id

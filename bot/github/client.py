@@ -83,13 +83,18 @@ class GitHub:
     def __init__(self, base_url: str, auth: AppAuth, *, connect_timeout: float = 5.0, read_timeout: float = 30.0,
                  retries: int = 3, retry_base: float = 1.0, user_agent: str = "session-bot",
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time,
-                 on_response: OnResponse | None = None, write_interval: float = 1.0, write_burst: int = 3):
+                 on_response: OnResponse | None = None, write_interval: float = 1.0, write_burst: int = 3,
+                 ambiguous_wait: float = 10.0):
         """`on_response(method, status, x-ratelimit-remaining or None)` is called for every API answer.
 
         `write_interval`: the average least seconds between two content-changing requests of one
         installation, as GitHub's secondary-rate-limit guidance asks (one process paces its own
         requests), after a burst of `write_burst`: one command's reaction, action and reply go out
         at once (a `stop` must not wait seconds), a flood of them at one per interval.
+
+        `ambiguous_wait`: after a write that may have taken effect (a timeout or a reset once it was
+        sent), how long before anyone looks whether it did: GitHub ends any request it has been
+        processing for 10 seconds, so by then it has landed or never will.
         """
         self.base_url = base_url.rstrip("/")
         self.auth = auth
@@ -100,6 +105,7 @@ class GitHub:
         self._on_response = on_response
         self._tokens = InstallationTokens(self._fetch_token, auth.now)
         self._write_interval, self._write_burst = write_interval, write_burst
+        self._ambiguous_wait = ambiguous_wait
         self._write_tokens: dict[int | None, tuple[float, float]] = {}  # installation → (tokens, when)
         self._pacing = threading.Lock()
         self._session = requests.Session()
@@ -194,7 +200,8 @@ class GitHub:
             if failure:
                 if maybe_sent and not repeatable:
                     # GitHub has no idempotency keys: the caller must look before it repeats a POST.
-                    raise transient(failure + "; it may have taken effect", ambiguous=True) from cause
+                    raise transient(failure + "; it may have taken effect", ambiguous=True,
+                                    not_before=self._clock() + self._ambiguous_wait) from cause
                 if attempt >= self._retries:
                     raise transient(failure) from cause
                 self._backoff(attempt)

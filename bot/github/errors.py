@@ -32,10 +32,13 @@ class BlobMissing(TransientError):
     """A download's redirect target answered 404: not written yet (a running job's log)."""
 
 
-def transient(message: str, *, ambiguous: bool = False) -> TransientError:
-    """A TransientError; `ambiguous` means the request may have taken effect, so check before repeating."""
+def transient(message: str, *, ambiguous: bool = False, not_before: float | None = None) -> TransientError:
+    """A TransientError; `ambiguous` means the request may have taken effect, so check before repeating,
+    and not before `not_before` (unix seconds): a request GitHub is still processing could land after
+    a look that came too early."""
     err = TransientError(message)
     err.ambiguous = ambiguous  # type: ignore[attr-defined]
+    err.not_before = not_before  # type: ignore[attr-defined]
     return err
 
 

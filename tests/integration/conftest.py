@@ -26,7 +26,8 @@ class Bot:
         self.env = bot_env(APP_ID=fake.app_id, PRIVATE_KEY=app_key.pem, WEBHOOK_SECRET=SECRET,
                            GITHUB_API_URL=fake.url, DATABASE_URL=database_url, JOB_LEASE_SECONDS=3,
                            JOB_POLL_SECONDS=0.2, JOB_RETRY_BASE_SECONDS=0.1, GITHUB_RETRIES=1,
-                           GITHUB_WRITE_INTERVAL_SECONDS=0.01, STATUS_COMMENT_INTERVAL_SECONDS=0.5,
+                           GITHUB_WRITE_INTERVAL_SECONDS=0.01, GITHUB_AMBIGUOUS_WAIT_SECONDS=2,
+                           STATUS_COMMENT_INTERVAL_SECONDS=0.5,
                            STOP_GRACE_SECONDS=1, REPO_CONFIG_CACHE_SECONDS=0.001,
                            TIMELINE_COALESCE_SECONDS=0.3, **overrides)
         self.engine = db.make_engine(database_url)
