@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, text
 
 from bot import db
 from bot.config import Settings
+from bot.runtime import build_runtime
 
 pytest_plugins = ["tests.fakegithub.pytest_plugin"]
 
@@ -85,3 +86,12 @@ def settings(database_url) -> Settings:
     """Settings with short durations, so tests never wait long; setup mode (no App) by default."""
     return Settings(database_url=database_url, job_lease=2.0, job_retry_base=0.05, job_poll_interval=0.05,
                     log_format="text")
+
+
+@pytest.fixture
+def runtime(settings):
+    """A Runtime (engine, queue; no GitHub client in setup mode) on a migrated database."""
+    runtime = build_runtime(settings)
+    db.upgrade(runtime.engine)
+    yield runtime
+    runtime.dispose()

@@ -15,14 +15,6 @@ from bot.worker import WorkerPool, run_job
 
 
 @pytest.fixture
-def runtime(settings):
-    runtime = build_runtime(settings)
-    db.upgrade(runtime.engine)
-    yield runtime
-    runtime.dispose()
-
-
-@pytest.fixture
 def ticks(monkeypatch):
     """A periodic kind "tick" every 60 s (for this test only), and the runs it made."""
     monkeypatch.setattr(jobs, "HANDLERS", dict(jobs.HANDLERS))

@@ -11,18 +11,7 @@ from sqlalchemy import select
 from bot import jobs
 from bot.db import jobs as jobs_table
 from bot.errors import PermanentError, RetryLater, TransientError
-from bot.runtime import build_runtime
 from bot.worker import WorkerPool, run_job
-
-
-@pytest.fixture
-def runtime(settings):
-    runtime = build_runtime(settings)
-    from bot import db
-
-    db.upgrade(runtime.engine)
-    yield runtime
-    runtime.dispose()
 
 
 @pytest.fixture
