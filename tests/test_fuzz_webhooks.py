@@ -27,12 +27,12 @@ from bot.config import Settings
 from bot.db import deliveries, jobs
 from bot.worker import run_job
 from tests import agentlogs, sessions_payloads as hooks
+from tests.copilot_pr import INSTALLATION, PR, REPO, RUN, comment_payload
 from tests.fakegithub import APP_ID, payloads
 from tests.fakegithub.server import FakeGitHub
 
 SECRET = "fuzz-secret"
-INSTALLATION, REPO, PR, RUN = 88, "octo-org/app", 7, 5151
-COMMENT_LOGIN = "hubot"
+COMMENT_LOGIN = "hubot"  # comment_payload's default commenter
 
 
 class Scene:
@@ -88,8 +88,8 @@ def scene(request, app_key, tmp_path_factory):
         "workflow_job": hooks.workflow_job("in_progress", fake, run, INSTALLATION, job_id=77),
         "pull_request": hooks.pull_request("opened", fake, pull, INSTALLATION),
         "pull_request.closed": hooks.pull_request("closed", fake, pull, INSTALLATION),
-        "issue_comment": _comment_payload(fake, "/session list\n/session log\n/session stop 1"),
-        "issue_comment.edited": _edited(_comment_payload(fake, "/session help\n/session stop all")),
+        "issue_comment": comment_payload(fake, "/session list\n/session log\n/session stop 1")[1],
+        "issue_comment.edited": _edited(comment_payload(fake, "/session help\n/session stop all")[1]),
         "installation": payloads.with_installation(payloads.example("installation", "created"), INSTALLATION),
         "installation_repositories": payloads.with_installation(
             payloads.example("installation_repositories", "added"), INSTALLATION),
@@ -100,16 +100,6 @@ def scene(request, app_key, tmp_path_factory):
     finally:
         runtime_of(app).dispose()
         fake.stop()
-
-
-def _comment_payload(fake, body: str) -> dict:
-    made = fake.add_comment(REPO, PR, body, login=COMMENT_LOGIN)
-    payload = payloads.with_installation(payloads.example("issue_comment", "created"), INSTALLATION)
-    payload["repository"] = copy.deepcopy(fake.repositories[REPO])
-    payload.pop("organization", None)
-    payload["issue"].update(number=PR, pull_request={"url": f"{fake.url}/repos/{REPO}/pulls/{PR}"})
-    payload.update(comment=made, sender=made["user"])
-    return payload
 
 
 def _edited(payload: dict) -> dict:
