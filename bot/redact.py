@@ -3,45 +3,53 @@
 from __future__ import annotations
 
 import html
-import re
+from typing import Iterator
+
+from bot.patterns import linear
 
 MARK = "[redacted]"
 # U+200B between "@"/"#" and what follows: GitHub no longer sees a mention or a reference,
 # and people reading the comment see no difference (Dependabot quotes release notes this way).
 ZWSP = "\u200b"
+# Outside text is cut to this many times its final size before redaction (see `clipped`).
+WINDOW = 2
 
 _PEM = r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----"
 _PEM_END = r"-----END [A-Z0-9 ]*PRIVATE KEY-----"
 _SECRET_KEY = r"[\w.-]*(?:password|passwd|passphrase|secret|token|api[_-]?key|access[_-]?key)[\w.-]*"
 
 # Secrets replaced whole. A private key block cut short by clipping still goes: from BEGIN to
-# the end of the text, and from the start of the text to a dangling END.
-_WHOLE = re.compile("|".join([
+# the end of the text (and from the start of the text to a dangling END: see `redact`).
+_WHOLE = linear("|".join([
     r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})",
     r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
-    rf"{_PEM}.*?(?:{_PEM_END}|\Z)",
-    rf"\A(?:(?!{_PEM}).)*?{_PEM_END}",
+    rf"{_PEM}.*?(?:{_PEM_END}|\z)",
     r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",
-]), re.S)
+]), dot_all=True)
+_KEY_BEGIN, _KEY_END = linear(_PEM), linear(_PEM_END)
 # Secrets whose label stays readable: "Bearer …", "token …", "password=…", URL credentials.
-_SCHEME = re.compile(r"\b((?i:bearer)\s+)[A-Za-z0-9._~+/=-]{8,}|\b((?i:token)\s+)[A-Za-z0-9._\-]{20,}")
-_ASSIGNED = re.compile(
-    rf"""(?ix)
-    (?P<key>["']?{_SECRET_KEY}["']?\s*[:=]\s*)
-    (?:(?P<done>\[redacted\])|"(?P<dq>(?:[^"\\\n]|\\.)+)"|'(?P<sq>[^'\n]+)'|(?P<bare>[^\s,;&"'`}}\])]+))
-    """)
-_URL_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+@", re.I)
+_SCHEME = linear(r"\b((?i:bearer)\s+)[A-Za-z0-9._~+/=-]{8,}|\b((?i:token)\s+)[A-Za-z0-9._\-]{20,}")
+_ASSIGNED = linear(
+    rf"""(?P<key>["']?{_SECRET_KEY}["']?\s*[:=]\s*)"""
+    r"""(?:(?P<done>\[redacted\])|"(?P<dq>(?:[^"\\\n]|\\.)+)"|'(?P<sq>[^'\n]+)'|(?P<bare>[^\s,;&"'`}\])]+))""",
+    ignore_case=True)
+_URL_CREDENTIALS = linear(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+@", ignore_case=True)
 
 
 def redact(text: str) -> str:
     """Replace GitHub tokens, AWS keys, private keys, bearer tokens, JWTs and `password=`-style values."""
+    end = _KEY_END.search(text)
+    if end:
+        begin = _KEY_BEGIN.search(text)
+        if begin is None or begin.start() > end.start():  # the end of a key whose start was clipped off
+            text = MARK + text[end.end():]
     text = _WHOLE.sub(MARK, text)
     text = _SCHEME.sub(lambda m: (m.group(1) or m.group(2)) + MARK, text)
     text = _URL_CREDENTIALS.sub(lambda m: m.group(1) + MARK + "@", text)
     return _ASSIGNED.sub(_assigned, text)
 
 
-def _assigned(m: re.Match) -> str:
+def _assigned(m) -> str:
     if m.group("done"):
         return m.group(0)
     if m.group("dq") is not None:
@@ -51,14 +59,31 @@ def _assigned(m: re.Match) -> str:
     return m.group("key") + MARK
 
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-# A code span on one line; an opening backtick after a backslash is not one, so it is escaped.
-_CODE_SPAN = re.compile(r"(?<![\\`])(`+)(?!`)([^\n]*?[^`\n]|[^`\n])\1(?!`)")
-_MENTION = re.compile(r"@(?=[A-Za-z0-9])")
-_REFERENCE = re.compile(r"#(?=\d)|(?<=\bGH)-(?=\d)", re.I)
+def window(text: str, limit: int) -> str:
+    """The start of `text`, WINDOW times `limit` at most: wide enough that redaction can run before
+    the final clip, small enough that no outside text costs more than that to redact.
+
+    The cut falls on whitespace, so no secret is kept in part (too short for redaction to know it).
+    """
+    if len(text) <= limit * WINDOW:
+        return text
+    cut = text[:limit * WINDOW]
+    return cut[:max(cut.rfind(" "), cut.rfind("\n"), 0)]
+
+
+def clipped(text: str, limit: int) -> str:
+    """Outside text made safe to keep or log: cut to a window, redacted, then clipped to `limit`."""
+    text = redact(window(text, limit))
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+_FENCE = linear(r"^ {0,3}(`{3,}|~{3,})")
+_BACKTICKS = linear(r"`+")
+_MENTION = linear(r"@([A-Za-z0-9])")
+_REFERENCE = linear(r"#([0-9])|\b(GH)-([0-9])", ignore_case=True)
 # A link to an issue or pull request makes GitHub add a "mentioned this" event to it.
-_ISSUE_URL = re.compile(r"\b(https?):(//(?:www\.)?github\.com/[^\s/]+/[^\s/]+/(?:issues|pull|discussions)/\d)",
-                        re.I)
+_ISSUE_URL = linear(r"\b(https?):(//(?:www\.)?github\.com/[^\s/]+/[^\s/]+/(?:issues|pull|discussions)/\d)",
+                    ignore_case=True)
 
 
 def _newlines(text: str) -> str:
@@ -79,7 +104,7 @@ def neutralise(text: str) -> str:
     prose: list[str] = []
     fence = ""
     for line in _newlines(text).split("\n"):
-        opener = _FENCE.match(line)
+        opener = _FENCE.match(line) if line[:4].lstrip(" ")[:1] in ("`", "~") else None
         if fence:
             out.append(line)
             if opener and opener.group(1)[0] == fence[0] and len(opener.group(1)) >= len(fence) \
@@ -103,19 +128,49 @@ def neutralise(text: str) -> str:
 def _prose(text: str) -> str:
     """Neutralise text outside fences, leaving one-line code spans alone."""
     pieces, last = [], 0
-    for m in _CODE_SPAN.finditer(text):
-        pieces.append(_inert(text[last:m.start()]))
-        pieces.append(m.group(0))
-        last = m.end()
+    for start, end in _code_spans(text):
+        pieces.append(_inert(text[last:start]))
+        pieces.append(text[start:end])
+        last = end
     pieces.append(_inert(text[last:]))
     return "".join(pieces)
+
+
+def _code_spans(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each code span: a run of backticks up to the next run just as long on its line.
+
+    A run right after a backslash is escaped: it opens nothing. Linear: each run is looked at once.
+    """
+    runs, line, scanned = [], 0, 0  # runs as (start, end, line number)
+    for match in _BACKTICKS.finditer(text):
+        line += text.count("\n", scanned, match.start())
+        scanned = match.start()
+        runs.append((match.start(), match.end(), line))
+    closer: dict[int, int] = {}  # run index -> the next run of the same length on its line
+    latest: dict[tuple[int, int], int] = {}  # (line, length) -> the leftmost such run seen, from the right
+    for index in range(len(runs) - 1, -1, -1):
+        start, end, line = runs[index]
+        key = (line, end - start)
+        if key in latest:
+            closer[index] = latest[key]
+        latest[key] = index
+    index = 0
+    while index < len(runs):
+        start = runs[index][0]
+        end = closer.get(index)
+        if end is not None and text[start - 1:start] != "\\":
+            yield start, runs[end][1]
+            index = end + 1
+        else:
+            index += 1
 
 
 def _inert(text: str) -> str:
     text = html.escape(text, quote=False)
     text = _ISSUE_URL.sub(lambda m: f"{m.group(1)}:/{ZWSP}{m.group(2)[1:]}", text)
-    text = _MENTION.sub("@" + ZWSP, text)
-    return _REFERENCE.sub(lambda m: m.group(0) + ZWSP, text)
+    text = _MENTION.sub(lambda m: "@" + ZWSP + m.group(1), text)
+    return _REFERENCE.sub(lambda m: f"#{ZWSP}{m.group(1)}" if m.group(1) else f"{m.group(2)}-{ZWSP}{m.group(3)}",
+                          text)
 
 
 def one_line(text: str, limit: int = 200) -> str:
@@ -129,7 +184,7 @@ def one_line(text: str, limit: int = 200) -> str:
 def code_span(text: str) -> str:
     """`text` as inline code that no backtick inside can close early (newlines become spaces)."""
     flat = " ".join(_newlines(text).split("\n"))
-    ticks = "`" * (_longest_run(flat, "`") + 1)
+    ticks = "`" * (_longest_run(flat) + 1)
     pad = " " if flat.startswith("`") or flat.endswith("`") or not flat.strip() else ""
     return f"{ticks}{pad}{flat}{pad}{ticks}"
 
@@ -137,10 +192,10 @@ def code_span(text: str) -> str:
 def code_block(text: str, lang: str = "") -> str:
     """`text` as a fenced block whose fence is longer than any backtick run inside it."""
     text = _newlines(text)
-    fence = "`" * max(3, _longest_run(text, "`") + 1)
+    fence = "`" * max(3, _longest_run(text) + 1)
     return f"{fence}{lang}\n{text.rstrip(chr(10))}\n{fence}"
 
 
-def _longest_run(text: str, char: str) -> int:
-    runs = re.findall(f"{re.escape(char)}+", text)
-    return max(map(len, runs), default=0)
+def _longest_run(text: str) -> int:
+    """The length of the longest run of backticks in `text`."""
+    return max((len(run) for run in _BACKTICKS.findall(text)), default=0)

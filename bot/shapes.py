@@ -8,12 +8,12 @@ instead of letting a KeyError deep in a handler look like a transient failure.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.errors import PermanentError
+from bot.patterns import linear
 
 ID = "a GitHub id"                     # a positive integer that fits a BIGINT column
 NUMBER = "a positive number"           # an issue/PR number or attempt: fits an INTEGER column
@@ -30,7 +30,7 @@ class Maybe:
     shape: Any
 
 
-_REPO_NAME = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+_REPO_NAME = linear(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 _LIMITS = {ID: 2**63 - 1, NUMBER: 2**31 - 1}
 
 

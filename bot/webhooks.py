@@ -13,18 +13,18 @@ import hashlib
 import hmac
 import json
 import logging
-import re
 from typing import Callable, Iterable
 
 from bot import db, metrics
 from bot.outbox import Outbox, Unavailable
+from bot.patterns import linear
 
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 # What GitHub sends: event and action names are words (`issue_comment`, `in_progress`), delivery ids
 # are UUIDs. Anything else is refused at the door rather than stored: a NUL, a lone surrogate or a
 # control character cannot be written to PostgreSQL's text columns, and nothing downstream wants it.
-_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-_GUID = re.compile(r"[\x21-\x7e]{1,64}")  # visible ASCII
+_NAME = linear(r"[A-Za-z0-9_.-]{1,64}")
+_GUID = linear(r"[\x21-\x7e]{1,64}")  # visible ASCII
 MAX_ID = 2**63 - 1  # GitHub's ids are positive and fit the BIGINT columns
 log = logging.getLogger("bot.webhooks")
 

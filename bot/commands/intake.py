@@ -9,7 +9,6 @@ rest of that minute's commands are ignored.
 from __future__ import annotations
 
 import logging
-import re
 import time
 
 from sqlalchemy import func, select
@@ -18,10 +17,11 @@ from bot.commands.parse import added_commands, find_commands
 from bot.db import command_runs, dialect_insert, repositories
 from bot.errors import PermanentError
 from bot.events import Context, on
+from bot.patterns import linear
 from bot.shapes import ID, INSTALLATION, NUMBER, REPOSITORY, TEXT, Maybe
 from bot.github.errors import GitHubError
 
-_SLASH_LINE = re.compile(r"^\s*/", re.M)
+_SLASH_LINE = linear(r"^\s*/", multiline=True)
 WINDOW = 60.0
 COMMENT = {"installation": INSTALLATION, "repository": REPOSITORY, "issue": {"number": NUMBER},
            "comment": {"id": ID, "body": Maybe(TEXT)}, "sender": {"login": TEXT, "id": ID, "type": Maybe(TEXT)},

@@ -9,7 +9,6 @@ and the full summary is posted as a new comment (notifying the asker) when the s
 from __future__ import annotations
 
 import json
-import re
 import time
 
 from sqlalchemy import select, update
@@ -24,10 +23,11 @@ from bot.jobs import Job, handles
 from bot.logs.fetch import LogNotReady, summarise_run
 from bot.logs.render import render
 from bot.logs.summary import Summary
+from bot.patterns import linear
 from bot.redact import one_line, redact
 from bot.sessions.store import sessions_of_pull
 
-_CHECKLIST = re.compile(r"^\s*[-*] \[( |x|X)\] (.+)$", re.M)
+_CHECKLIST = linear(r"^[ \t]*[-*] \[( |x|X)\] (.+)$", multiline=True)
 
 
 @command("log", usage="log [N|latest] [--full]",

@@ -7,12 +7,13 @@ with inline code. Several commands in one comment run in the order written.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass
 
+from bot.patterns import linear
+
 DEFAULT_PREFIX = "/session"
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_FENCE = linear(r"^ {0,3}(`{3,}|~{3,})")
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,6 @@ class Invalid:
 
 def find_commands(body: str, prefix: str = DEFAULT_PREFIX) -> list[CommandLine]:
     """Every command line of a comment body, in order."""
-    pattern = re.compile(rf"^[ \t]*{re.escape(prefix)}(?![\w-])", re.IGNORECASE)
     found: list[str] = []
     fence: str | None = None
     in_html_comment = False
@@ -60,9 +60,15 @@ def find_commands(body: str, prefix: str = DEFAULT_PREFIX) -> list[CommandLine]:
         if line.lstrip().startswith("<!--") and "-->" not in line:
             in_html_comment = True
             continue
-        if pattern.match(line):
+        if _starts_with_word(line.lstrip(" \t"), prefix):
             found.append(line.strip())
     return [CommandLine(position, text) for position, text in enumerate(found)]
+
+
+def _starts_with_word(text: str, word: str) -> bool:
+    """True when `text` starts with `word` (in any case) and the word ends there: `/sessions` is not `/session`."""
+    after = text[len(word):len(word) + 1]
+    return text[:len(word)].lower() == word.lower() and not (after.isalnum() or after in ("_", "-"))
 
 
 def added_commands(body: str, previous: str, prefix: str = DEFAULT_PREFIX) -> list[CommandLine]:

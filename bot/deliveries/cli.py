@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import re
-
 import click
 
 from bot import retention
 from bot.deliveries.plan import GITHUB_RETENTION
+from bot.patterns import linear
 from bot.runtime import current_runtime
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = linear(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*")
 
 
 def parse_duration(text: str) -> float:
     """Seconds in "90s", "30m", "2h", "3d"; ValueError otherwise."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*", text.lower())
+    match = _DURATION.fullmatch(text.lower())
     if not match:
         raise ValueError(f"{text!r} is not a duration like 30m, 2h or 3d")
     return float(match.group(1)) * _UNITS[match.group(2)]

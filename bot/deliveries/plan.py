@@ -10,10 +10,11 @@ be refused again, so they are never redelivered.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable
+
+from bot.patterns import linear
 
 GITHUB_RETENTION = 3 * 86400.0  # GitHub keeps (and can redeliver) deliveries this long
 # After asking, GitHub's new attempt shows up in its log within seconds. Until it does, the event
@@ -23,8 +24,8 @@ PENDING_TIMEOUT = 600.0
 # this long before the bot's request is still taken as the answer to it.
 CLOCK_SLACK = 60.0
 # GitHub's `status` for an attempt that got no HTTP answer (with status_code 0, or a 5xx-like code).
-_NO_ANSWER = re.compile(r"tim(ed|e)\s*out|connect|reset|refused|unreachable|resolve|dns|ssl|tls|eof|broken pipe",
-                        re.IGNORECASE)
+_NO_ANSWER = linear(r"tim(ed|e)\s*out|connect|reset|refused|unreachable|resolve|dns|ssl|tls|eof|broken pipe",
+                    ignore_case=True)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.cookiejar
 import logging
 import random
-import re
 import tempfile
 import threading
 import time
@@ -18,6 +17,7 @@ from requests.adapters import HTTPAdapter
 
 from bot.github.auth import AppAuth, BearerAuth, InstallationTokens
 from bot.github.errors import BlobMissing, error_for, http_date, message_of, never_sent, transient
+from bot.patterns import linear
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ BACKOFF_CAP = 10.0
 CHUNK_SIZE = 64 * 1024
 # Failures of the connection rather than answers from GitHub (a body cut short is one too).
 _NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
-_CLOCK_CLAIM = re.compile(r"\b(iat|exp)\b", re.IGNORECASE)
+_CLOCK_CLAIM = linear(r"\b(iat|exp)\b", ignore_case=True)
 
 OnResponse = Callable[[str, int, "int | None"], None]
 

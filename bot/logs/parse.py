@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import IO, Iterator, Union
@@ -13,11 +12,14 @@ MAX_LINE = 4 << 20
 # Real streams repeat a tool call with the same id when it finishes, soon after it starts;
 # remembering the latest ids is enough to count each call once without growing with the log.
 SEEN_IDS = 4096
-_TIMESTAMP = re.compile(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ")
+# The runner's stamp before each line: 2025-01-01T00:00:00.1234567Z (its digits, as zeros, here).
+_STAMP_SHAPE = b"0000-00-00T00:00:00"
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _BOM = b"\xef\xbb\xbf"
 _decode = json.JSONDecoder().decode  # json.loads minus its per-call checks: this runs per line
-_PR_TITLE = re.compile(r"<pr_title>\s*(.*?)\s*</pr_title>", re.S)
-_PR_DESCRIPTION = re.compile(r"<pr_description>\s*(.*?)\s*(?:</pr_description>|\Z)", re.S)
+# What decoding a line can raise: bad JSON, and JSON nested deeper than Python's recursion limit
+# (`"[" * 100000` costs only 100 KB). Such a line is malformed, like any other it cannot read.
+_UNPARSABLE = (ValueError, RecursionError)
 
 
 @dataclass(frozen=True)
@@ -104,11 +106,7 @@ def parse(stream: IO) -> Iterator[Event]:
     stats = Stats()
     state = _State()
     for line in _lines(stream, stats):
-        stamp = _TIMESTAMP.match(line)
-        if stamp:
-            line = line[stamp.end():]
-        elif line.startswith(_BOM):
-            line = _TIMESTAMP.sub(b"", line[len(_BOM):])
+        line = _unstamped(line[len(_BOM):] if line.startswith(_BOM) else line)
         line = line.strip()
         if not line:
             continue
@@ -117,7 +115,7 @@ def parse(stream: IO) -> Iterator[Event]:
             continue
         try:
             chunk = _decode(line[5:].decode("utf-8", "replace"))
-        except ValueError:
+        except _UNPARSABLE:
             stats.malformed += 1
             continue
         if isinstance(chunk, dict) and "error" in chunk and "choices" not in chunk:
@@ -198,9 +196,8 @@ class _State:
                     out.append(ToolResult(call_id, name, content))
         elif content and delta.get("role", "assistant") == "assistant":
             if "<pr_title>" in content:
-                title, description = _PR_TITLE.search(content), _PR_DESCRIPTION.search(content)
-                out.append(PullRequestText(title.group(1) if title else "",
-                                           description.group(1) if description else ""))
+                out.append(PullRequestText(_between(content, "<pr_title>", "</pr_title>", open_ended=False),
+                                           _between(content, "<pr_description>", "</pr_description>")))
             else:
                 out.append(Message(content, reason))
         if reason and reason != "tool_calls":
@@ -216,12 +213,40 @@ class _State:
         return True
 
 
+def _unstamped(line: bytes) -> bytes:
+    """The line without the runner's timestamp (`2025-01-01T00:00:00.1234567Z `), if it has one."""
+    if line[:19].translate(_DIGITS_AS_ZERO) != _STAMP_SHAPE:
+        return line
+    if line[19:21] == b"Z ":
+        return line[21:]
+    end = line.find(b"Z ", 20, 64)
+    if line[19:20] == b"." and end > 20 and line[20:end].isdigit():
+        return line[end + 2:]
+    return line
+
+
+def _between(text: str, start: str, end: str, *, open_ended: bool = True) -> str:
+    """What `text` has between the first `start` and the next `end`, stripped; with no `end`, the
+    rest of the text when `open_ended`, else nothing. Plain searching: a pattern with lazy `.*?`
+    between two `\\s*` is quadratic on a run of spaces."""
+    begin = text.find(start)
+    if begin < 0:
+        return ""
+    begin += len(start)
+    stop = text.find(end, begin)
+    if stop < 0:
+        if not open_ended:
+            return ""
+        stop = len(text)
+    return text[begin:stop].strip()
+
+
 def _arguments(raw) -> dict:
     if isinstance(raw, dict):
         return raw
     try:
         value = _decode(raw) if isinstance(raw, str) and raw else {}
-    except ValueError:
+    except _UNPARSABLE:
         return {}
     return value if isinstance(value, dict) else {}
 

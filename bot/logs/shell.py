@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import re
+from bot.patterns import linear
 
 # The agent starts most commands with this; it says nothing a reviewer needs.
-_CD_WORKSPACE = re.compile(r"^cd /home/runner/work/[^/\s]+/[^/\s]+/?\s*&&\s*")
-_EXIT = re.compile(r"<exited with exit code (-?\d+)>")
-# A test run: a command segment that starts (after env assignments and wrappers) with a test runner.
-_SEGMENTS = re.compile(r"&&|\|\||[;|\n]")
-_TEST = re.compile(
-    r"^\s*(?:\w+=\S*\s+)*(?:(?:sudo|time|timeout\s+\S+|xvfb-run(?:\s+-a)?|(?:poetry|uv|pipenv|hatch|pdm)\s+run"
+_CD_WORKSPACE = linear(r"^cd /home/runner/work/[^/\s]+/[^/\s]+/?\s*&&\s*")
+_EXIT = linear(r"<exited with exit code (-?\d+)>")
+# A test run: a command segment (what follows the start, `&&`, `||`, `;`, `|` or a newline) that
+# starts, after env assignments and wrappers, with a test runner. One search over the whole command.
+_TEST = linear(
+    r"(?:\A|&&|\|\||[;|\n])\s*(?:\w+=\S*\s+)*(?:(?:sudo|time|timeout\s+\S+|xvfb-run(?:\s+-a)?|(?:poetry|uv|pipenv|hatch|pdm)\s+run"
     r"|bundle\s+exec|npx|python[\d.]*\s+-m)\s+)*(?:\S*/)?"
     r"(?:py\.?test|tox|nox|unittest|(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?test[\w:-]*|jest|vitest|mocha|playwright\s+test"
-    r"|go\s+test|cargo\s+(?:test|nextest)|dotnet\s+test|mvn\b.*\btest|gradlew?\b.*\btest|rspec|phpunit|ctest"
-    r"|make\s+(?:check|test\w*)|rake\s+test|deno\s+test|swift\s+test|mix\s+test)(?=\s|$)")
-_FAILED_LINE = re.compile(r"\bFAILED\b|\bFAIL\b|\bERROR\b|\bError\b|panicked|✕|✗|\bfailures?:")
-_TALLY_LINE = re.compile(r"\b\d+ (?:passed|failed|errors?|tests?|examples?)\b|test result:|^Tests?:|^ok\s")
+    r"|go\s+test|cargo\s+(?:test|nextest)|dotnet\s+test|mvn\b[^;&|\n]*\btest|gradlew?\b[^;&|\n]*\btest|rspec|phpunit|ctest"
+    r"|make\s+(?:check|test\w*)|rake\s+test|deno\s+test|swift\s+test|mix\s+test)(?:[\s;&|]|$)")
+_FAILED_LINE = linear(r"\bFAILED\b|\bFAIL\b|\bERROR\b|\bError\b|panicked|✕|✗|\bfailures?:")
+_TALLY_LINE = linear(r"\b\d+ (?:passed|failed|errors?|tests?|examples?)\b|test result:|^Tests?:|^ok\s")
 EXCERPT_LINES = 15
 
 
@@ -27,7 +27,7 @@ def tidy(command: str) -> str:
 
 def is_test(command: str) -> bool:
     """True when some part of a shell command runs a test suite (pytest, npm test, go test…)."""
-    return any(_TEST.match(segment) for segment in _SEGMENTS.split(command))
+    return _TEST.search(command) is not None
 
 
 def outcome(output: str, *, test: bool) -> tuple[int | None, bool, str]:

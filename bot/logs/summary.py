@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter, OrderedDict, deque
 from dataclasses import asdict, dataclass, field
 from typing import Iterable
 
 from bot.logs import parse as ev
 from bot.logs.shell import is_test, outcome, tidy
-from bot.redact import redact
+from bot.patterns import linear
+from bot.redact import WINDOW, clipped, redact, window
 
 # How much of each kind is kept, so a 50 MB log costs no more memory than a small one.
 KEEP_PROGRESS, KEEP_COMMANDS, KEEP_TESTS, KEEP_FAILURES, KEEP_ERRORS = 40, 40, 20, 20, 20
 MAX_FILES, MAX_TOOL_NAMES, MAX_SETUP, MAX_PENDING = 1000, 100, 20, 256
-# Characters kept of each text, after redaction. Text is clipped to a wider window first and
-# redacted before the final clip, so a secret cut in half at the edge is gone, not half-shown.
+# Characters kept of each text, after redaction. Every text from the log is cut to a window as it is
+# read (so no field costs more to keep or redact than its window) and redacted before the final
+# clip, so a secret cut in half at the edge is gone, not half-shown (bot.redact.clipped).
 COMMAND_CHARS, EXCERPT_CHARS, MESSAGE_CHARS, DESCRIPTION_CHARS, LINE_CHARS = 1000, 2000, 20000, 6000, 300
 NAME_CHARS = 80  # tool and model names
-_WINDOW = 2
 
-_WORKSPACE = re.compile(r"^/home/runner/work/[^/]+/[^/]+(?:/|$)")
-_TOOL_ERROR = re.compile(r"^\s*(?:<error>|error\b|failed\b|fatal:|no replacement was performed)", re.I)
+_WORKSPACE = linear(r"^/home/runner/work/[^/]+/[^/]+(?:/|$)")
+_TOOL_ERROR = linear(r"^(?:<error>|error\b|failed\b|fatal:|no replacement was performed)", ignore_case=True)
 _EDIT_COMMANDS = {"str_replace", "insert", "undo_edit", "edit"}
 
 
@@ -165,17 +165,17 @@ class _Fold:
                 s.models.append(name)
         elif isinstance(event, ev.Message):
             if event.finish_reason == "stop":
-                self.final = _head(event.text, MESSAGE_CHARS)
+                self.final = window(event.text, MESSAGE_CHARS)
             else:
-                self.last_words = _head(event.text, MESSAGE_CHARS)
+                self.last_words = window(event.text, MESSAGE_CHARS)
         elif isinstance(event, ev.PullRequestText):
-            s.pr_title = event.title
+            s.pr_title = window(event.title, LINE_CHARS)
         elif isinstance(event, ev.Finish):
             s.stop_reason = event.reason
             if event.reason not in ("stop", "tool_calls"):
                 self.errors.append(f"The model stopped early: {event.reason}")
         elif isinstance(event, ev.Failure):
-            self.errors.append(_head(event.message, LINE_CHARS))
+            self.errors.append(window(event.message, LINE_CHARS))
         elif isinstance(event, ev.Stats):
             s.stats = event
 
@@ -198,13 +198,14 @@ class _Fold:
             self.command(call.id, args)
         elif name == "report_progress":
             if isinstance(args.get("commitMessage"), str):
-                self.progress.append(_head(args["commitMessage"], LINE_CHARS))
+                self.progress.append(window(args["commitMessage"], LINE_CHARS))
             if isinstance(args.get("prDescription"), str):
-                self.s.pr_description = _head(args["prDescription"], DESCRIPTION_CHARS)
+                self.s.pr_description = window(args["prDescription"], DESCRIPTION_CHARS)
         elif name == "run_setup" and isinstance(args.get("name"), str) and len(self.s.setup) < MAX_SETUP:
-            self.s.setup.append(_head(args["name"], LINE_CHARS))
+            self.s.setup.append(window(args["name"], LINE_CHARS))
 
     def touch(self, path: str, action: str) -> None:
+        path = window(path, LINE_CHARS)
         relative = _WORKSPACE.sub("", path).strip("/") if path.startswith("/home/runner/work/") else path
         if not relative:
             return  # the repository itself: the agent looking around
@@ -222,9 +223,9 @@ class _Fold:
             activity.created = True
 
     def command(self, call_id: str, args: dict) -> None:
-        text = _head(tidy(args["command"]), COMMAND_CHARS)
+        text = tidy(window(args["command"], COMMAND_CHARS))
         description = args.get("description") if isinstance(args.get("description"), str) else ""
-        command = Command(text, _head(description, LINE_CHARS), test=is_test(text))
+        command = Command(text, window(description, LINE_CHARS), test=is_test(text))
         self.commands.append(command)
         if command.test:
             self.tests.append(command)
@@ -236,8 +237,9 @@ class _Fold:
         command = self.pending.pop(result.id, None)
         if command is not None:
             self.outcome(command, result.content)
-        elif result.name not in ("bash", "async_bash", "think", "read_bash") and _TOOL_ERROR.match(result.content):
-            self.errors.append(f"{result.name}: {_head(result.content.strip(), LINE_CHARS)}")
+        elif result.name not in ("bash", "async_bash", "think", "read_bash") \
+                and _TOOL_ERROR.match(result.content[:LINE_CHARS].lstrip()):
+            self.errors.append(f"{result.name}: {window(result.content.strip(), LINE_CHARS)}")
 
     def outcome(self, command: Command, output: str) -> None:
         command.exit_code, command.failed, command.excerpt = outcome(_tail(output, EXCERPT_CHARS), test=command.test)
@@ -246,13 +248,13 @@ class _Fold:
 
     def finish(self) -> Summary:
         s = self.s
-        s.final_message = _clean(self.final or self.last_words, MESSAGE_CHARS)
+        s.final_message = clipped(self.final or self.last_words, MESSAGE_CHARS)
         s.finished = bool(self.final)
-        s.pr_title = _clean(s.pr_title, LINE_CHARS)
-        s.pr_description = _clean(s.pr_description, DESCRIPTION_CHARS)
-        s.setup = [_clean(x, LINE_CHARS) for x in s.setup]
-        s.progress = self.progress.sample(lambda x: _clean(x, LINE_CHARS))
-        s.errors = self.errors.sample(lambda x: _clean(x, LINE_CHARS))
+        s.pr_title = clipped(s.pr_title, LINE_CHARS)
+        s.pr_description = clipped(s.pr_description, DESCRIPTION_CHARS)
+        s.setup = [clipped(x, LINE_CHARS) for x in s.setup]
+        s.progress = self.progress.sample(lambda x: clipped(x, LINE_CHARS))
+        s.errors = self.errors.sample(lambda x: clipped(x, LINE_CHARS))
         cleaned: dict[int, Command] = {}  # one Command can be in commands, tests and failures
         s.commands, s.tests, s.failures = (b.sample(lambda c: _clean_command(c, cleaned))
                                            for b in (self.commands, self.tests, self.failures))
@@ -262,38 +264,22 @@ class _Fold:
         return s
 
 
-def _head(text: str, limit: int) -> str:
-    """The start of `text`, wide enough that redaction can run before the final clip.
-
-    The cut falls on whitespace, so no secret is kept in part (too short for redaction to know it).
-    """
-    if len(text) <= limit * _WINDOW:
-        return text
-    cut = text[:limit * _WINDOW]
-    return cut[:max(cut.rfind(" "), cut.rfind("\n"), 0)]
-
-
 def _tail(text: str, limit: int) -> str:
-    """The end of `text`, cut on whitespace like _head."""
-    if len(text) <= limit * _WINDOW:
+    """The end of `text`, cut on whitespace like bot.redact.window."""
+    if len(text) <= limit * WINDOW:
         return text
-    cut = text[-limit * _WINDOW:]
+    cut = text[-limit * WINDOW:]
     starts = [i for i in (cut.find(" "), cut.find("\n")) if i >= 0]
     return cut[min(starts) + 1:] if starts else ""
-
-
-def _clean(text: str, limit: int) -> str:
-    text = redact(text)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _clean_command(command: Command, done: dict[int, Command]) -> Command:
     if id(command) not in done:
         excerpt = redact(command.excerpt)
-        done[id(command)] = Command(_clean(command.command, COMMAND_CHARS), _clean(command.description, LINE_CHARS),
+        done[id(command)] = Command(clipped(command.command, COMMAND_CHARS), clipped(command.description, LINE_CHARS),
                                     command.exit_code, command.test, command.failed, excerpt[-EXCERPT_CHARS:])
     return done[id(command)]
 
 
 def _clean_file(activity: FileActivity) -> FileActivity:
-    return FileActivity(_clean(activity.path, LINE_CHARS), activity.reads, activity.edits, activity.created)
+    return FileActivity(clipped(activity.path, LINE_CHARS), activity.reads, activity.edits, activity.created)
