@@ -10,7 +10,13 @@ import sys
 import time
 
 # The last line of defence: whatever slips into a message, secrets never reach the log.
-from bot.redact import redact
+from bot.redact import clipped
+
+# Characters of a message and of a traceback kept in one log line (cut, redacted, cut again).
+MESSAGE_CHARS, TRACE_CHARS = 4000, 16000
+# gunicorn quotes what a client sent in its own lines ("Invalid request from ip=…: Invalid HTTP
+# request line: '…'"): that is anybody's text, so only this much of such a line is kept.
+GUNICORN_CHARS = 300
 
 _context: contextvars.ContextVar[dict] = contextvars.ContextVar("log_context", default={})
 
@@ -31,6 +37,16 @@ class _ContextFilter(logging.Filter):
         return True
 
 
+class ClipGunicorn(logging.Filter):
+    """Cuts a gunicorn line to GUNICORN_CHARS before any handler or formatter sees it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if len(message) > GUNICORN_CHARS:
+            record.msg, record.args = message[:GUNICORN_CHARS - 1] + "…", ()
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object a line, for log collectors."""
 
@@ -39,11 +55,11 @@ class JsonFormatter(logging.Formatter):
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": redact(record.getMessage()),
+            "msg": clipped(record.getMessage(), MESSAGE_CHARS),
             **getattr(record, "context", {}),
         }
         if record.exc_info:
-            entry["error"] = redact(self.formatException(record.exc_info))
+            entry["error"] = clipped(self.formatException(record.exc_info), TRACE_CHARS)
         return json.dumps(entry, default=str)
 
 
@@ -54,7 +70,7 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        line = redact(super().format(record))
+        line = clipped(super().format(record), MESSAGE_CHARS + TRACE_CHARS)
         extra = " ".join(f"{k}={v}" for k, v in getattr(record, "context", {}).items())
         return f"{line} [{extra}]" if extra else line
 
@@ -79,13 +95,13 @@ def gunicorn_logconfig(level: str = "INFO", fmt: str = "json") -> dict:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"context": {"()": "bot.log._ContextFilter"}},
+        "filters": {"context": {"()": "bot.log._ContextFilter"}, "clip": {"()": "bot.log.ClipGunicorn"}},
         "formatters": {"bot": {"()": formatter}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "bot", "filters": ["context"],
                                 "stream": "ext://sys.stderr"}},
         "root": {"level": level, "handlers": ["stderr"]},
         "loggers": {
-            "gunicorn.error": {"level": level, "handlers": [], "propagate": True},
-            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
+            "gunicorn.error": {"level": level, "handlers": [], "propagate": True, "filters": ["clip"]},
+            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": True, "filters": ["clip"]},
         },
     }

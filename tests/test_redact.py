@@ -1,5 +1,8 @@
 """Secrets are redacted, and text quoted from a log can neither ping, cross-link nor inject markup."""
 
+import json
+import logging
+
 import pytest
 
 from bot import log
@@ -52,9 +55,22 @@ def test_ordinary_text_and_redacted_text_stay_as_they_are(text):
     assert redact(text) == text
 
 
-def test_the_logging_redaction_is_the_same_function():
-    assert log.redact is redact
-    assert GHP not in log.redact(f"token {GHP}")
+def test_log_lines_are_redacted_and_clipped():
+    record = logging.LogRecord("bot", logging.INFO, __file__, 1, "pushed with %s then %s", (GHP, "x " * 50_000), None)
+
+    line = json.loads(log.JsonFormatter().format(record))["msg"]
+
+    assert GHP not in line and "[redacted]" in line
+    assert len(line) == log.MESSAGE_CHARS and line.endswith("…")
+
+
+def test_gunicorns_lines_quoting_a_client_are_cut_short_before_anything_else():
+    quoted = "Invalid request from ip=10.0.0.1: Invalid HTTP request line: '" + "password" * 500 + "'"
+    record = logging.LogRecord("gunicorn.error", logging.WARNING, __file__, 1, quoted, (), None)
+
+    assert log.ClipGunicorn().filter(record)
+
+    assert len(record.getMessage()) == log.GUNICORN_CHARS
 
 
 @pytest.mark.parametrize("text, raw", [
