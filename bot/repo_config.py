@@ -16,7 +16,6 @@ does not parse gets the defaults and one explanatory comment (per version of the
 from __future__ import annotations
 
 import base64
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -24,9 +23,13 @@ from dataclasses import dataclass
 import yaml
 
 from bot.github.errors import GitHubError
+from bot.patterns import linear
 
 PATH = ".github/session-bot.yml"
-_PREFIX = re.compile(r"^/[a-z][a-z0-9-]{0,30}$")
+# A real file is a few lines; PyYAML reads pure Python, about a second a megabyte, so a file past
+# this is refused unread rather than let a repository spend a worker's time on it.
+MAX_CHARS = 64 * 1024
+_PREFIX = linear(r"^/[a-z][a-z0-9-]{0,30}$")
 
 
 @dataclass(frozen=True)
@@ -47,10 +50,15 @@ class ConfigProblem(ValueError):
 
 def parse(text: str) -> RepoConfig:
     """The config a file's text describes; ConfigProblem (with the reason) if it is invalid."""
+    if len(text) > MAX_CHARS:
+        raise ConfigProblem(f"it is {len(text):,} characters long; a settings file this bot reads is at most "
+                            f"{MAX_CHARS:,}")
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise ConfigProblem(f"it is not valid YAML ({str(exc).splitlines()[0]})") from None
+    except RecursionError:  # PyYAML builds nested values recursively: `[` * 10000 is 10 KB
+        raise ConfigProblem("it nests values too deeply to read") from None
     if not isinstance(data, dict):
         raise ConfigProblem("it should be a mapping of settings")
     unknown = set(data) - {"prefix", "stop", "status_comment", "summary"}
