@@ -18,6 +18,7 @@ import os
 import pwd
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -71,6 +72,11 @@ http {{
 def nginx_binary() -> str | None:
     """Debian installs nginx in /usr/sbin, which an unprivileged PATH may not hold."""
     return shutil.which("nginx", path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]))
+
+
+def nginx_version() -> str:
+    out = subprocess.run([nginx_binary(), "-v"], capture_output=True, text=True)
+    return (out.stderr or out.stdout).strip().split("/")[-1]
 
 
 def nginx_required() -> bool:
@@ -257,13 +263,6 @@ def measure(smoke: bool, window: float | None = None) -> dict:
             nginx.stop()
             shutil.rmtree(nginx.cwd, ignore_errors=True)
     return data
-
-
-def nginx_version() -> str:
-    import subprocess
-
-    out = subprocess.run([nginx_binary(), "-v"], capture_output=True, text=True)
-    return (out.stderr or out.stdout).strip().split("/")[-1]
 
 
 def render(data: dict) -> str:
