@@ -62,6 +62,7 @@ bench-smoke: bench-tools
 
 bench-tools: $(VENV)/.dev $(SPEC) $(BENCH_PROBOT)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+	@test -x /usr/sbin/nginx || command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq nginx; }
 
 # Probot 14.3.2, the reference most GitHub Apps are built on, pinned in bench/probot/package-lock.json.
 $(BENCH_PROBOT): bench/probot/package.json bench/probot/package-lock.json

@@ -37,6 +37,7 @@ SECTIONS: list[tuple[str, str]] = [
     ("index", "bench.index_queries"),
     ("load", "bench.load"),
     ("soak", "bench.soak"),
+    ("slow_clients", "bench.slow_clients"),
 ]
 
 

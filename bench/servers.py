@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import pwd
 import secrets
 import signal
 import socket
@@ -82,13 +83,15 @@ class Server:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
     database_url: str | None = None  # the bot's, for the stored-delivery count
+    user: str | None = None  # run as this user (when started as root), with its own group only
 
     def start(self) -> None:
         argv = [part.replace("{port}", str(self.port)) for part in self.argv]
         env = {key: value.replace("{port}", str(self.port)) for key, value in self.env.items()}
         self.log = open(self.log_path, "wb")
+        as_user = {"user": self.user, "group": pwd.getpwnam(self.user).pw_gid, "extra_groups": []} if self.user else {}
         self.proc = subprocess.Popen(argv, cwd=self.cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, **as_user)
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
