@@ -6,7 +6,8 @@ from bot.patterns import linear
 
 # The agent starts most commands with this; it says nothing a reviewer needs.
 _CD_WORKSPACE = linear(r"^cd /home/runner/work/[^/\s]+/[^/\s]+/?\s*&&\s*")
-_EXIT = linear(r"<exited with exit code (-?\d+)>")
+_EXIT = linear(r"<exited with exit code -?\d+>")
+_EXIT_MARK = "<exited with exit code "
 # A test run: a command segment (what follows the start, `&&`, `||`, `;`, `|` or a newline) that
 # starts, after env assignments and wrappers, with a test runner. One search over the whole command.
 _TEST = linear(
@@ -22,12 +23,24 @@ EXCERPT_LINES = 15
 
 def tidy(command: str) -> str:
     """The command without the `cd <workspace> &&` the agent puts in front of most."""
-    return _CD_WORKSPACE.sub("", command.strip())
+    command = command.strip()
+    found = _CD_WORKSPACE.match(command) if command.startswith("cd /home/runner/work/") else None
+    return command[found.end():] if found else command
 
 
 def is_test(command: str) -> bool:
     """True when some part of a shell command runs a test suite (pytest, npm test, go test…)."""
     return _TEST.search(command) is not None
+
+
+def _exit_code(output: str) -> int | None:
+    """The code in the last `<exited with exit code N>` near the end of a command's output."""
+    start = output.rfind(_EXIT_MARK, max(0, len(output) - 200))
+    end = output.find(">", start)
+    code = output[start + len(_EXIT_MARK):end]
+    if start < 0 or end < 0 or not (code.lstrip("-").isdigit() and code.isascii()) or code.count("-") > 1:
+        return None
+    return int(code)
 
 
 def outcome(output: str, *, test: bool) -> tuple[int | None, bool, str]:
@@ -36,8 +49,7 @@ def outcome(output: str, *, test: bool) -> tuple[int | None, bool, str]:
     A test run's excerpt is its tally and failing lines; a failed command's is its last lines.
     Without an exit code (async sessions) a test run failed if its output says FAILED, FAIL, Error…
     """
-    codes = _EXIT.findall(output[-200:])
-    exit_code = int(codes[-1]) if codes else None
+    exit_code = _exit_code(output)
     excerpt = ""
     if test:
         lines = [ln for ln in output.splitlines() if _TALLY_LINE.search(ln) or _FAILED_LINE.search(ln)]

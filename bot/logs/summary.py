@@ -20,7 +20,7 @@ MAX_FILES, MAX_TOOL_NAMES, MAX_SETUP, MAX_PENDING = 1000, 100, 20, 256
 COMMAND_CHARS, EXCERPT_CHARS, MESSAGE_CHARS, DESCRIPTION_CHARS, LINE_CHARS = 1000, 2000, 20000, 6000, 300
 NAME_CHARS = 80  # tool and model names
 
-_WORKSPACE = linear(r"^/home/runner/work/[^/]+/[^/]+(?:/|$)")
+_WORKSPACES = "/home/runner/work/"  # the checkout is /home/runner/work/<name>/<name>
 _TOOL_ERROR = linear(r"^(?:<error>|error\b|failed\b|fatal:|no replacement was performed)", ignore_case=True)
 _EDIT_COMMANDS = {"str_replace", "insert", "undo_edit", "edit"}
 
@@ -206,7 +206,7 @@ class _Fold:
 
     def touch(self, path: str, action: str) -> None:
         path = window(path, LINE_CHARS)
-        relative = _WORKSPACE.sub("", path).strip("/") if path.startswith("/home/runner/work/") else path
+        relative = _relative(path)
         if not relative:
             return  # the repository itself: the agent looking around
         activity = self.files.get(relative)
@@ -237,8 +237,7 @@ class _Fold:
         command = self.pending.pop(result.id, None)
         if command is not None:
             self.outcome(command, result.content)
-        elif result.name not in ("bash", "async_bash", "think", "read_bash") \
-                and _TOOL_ERROR.match(result.content[:LINE_CHARS].lstrip()):
+        elif result.name not in ("bash", "async_bash", "think", "read_bash") and _is_error(result.content):
             self.errors.append(f"{result.name}: {window(result.content.strip(), LINE_CHARS)}")
 
     def outcome(self, command: Command, output: str) -> None:
@@ -262,6 +261,22 @@ class _Fold:
         s.tools = {redact(name): n for name, n in self.tools.most_common()}
         s.models = [redact(m) for m in s.models]
         return s
+
+
+def _relative(path: str) -> str:
+    """A path in the agent's checkout, relative to it; any other path as it is."""
+    if not path.startswith(_WORKSPACES):
+        return path
+    parts = path[len(_WORKSPACES):].split("/", 2)
+    if len(parts) < 2 or not (parts[0] and parts[1]):
+        return path.strip("/")
+    return parts[2].strip("/") if len(parts) == 3 else ""
+
+
+def _is_error(output: str) -> bool:
+    """Whether a tool's output starts like an error (most outputs are not: the first letter tells)."""
+    start = output[:LINE_CHARS].lstrip()
+    return start[:1] in ("<", "e", "E", "f", "F", "n", "N") and _TOOL_ERROR.match(start) is not None
 
 
 def _tail(text: str, limit: int) -> str:
