@@ -11,7 +11,6 @@ a new comment (notifying the asker) when the session ends.
 from __future__ import annotations
 
 import json
-import logging
 import re
 import time
 
@@ -31,8 +30,6 @@ from bot.redact import one_line, redact
 from bot.sessions.store import sessions_of_pull
 
 _CHECKLIST = re.compile(r"^\s*[-*] \[( |x|X)\] (.+)$", re.M)
-
-logger = logging.getLogger(__name__)
 
 
 @command("log", usage="log [N|latest] [--full]",
@@ -77,7 +74,6 @@ def summary_comment(runtime, client, session, *, full: bool) -> str:
 
 def unsummarised(runtime, session, exc: SummaryTimeout | SummaryFailed) -> str:
     """Why a finished session's log has no summary, and where to read it instead."""
-    logger.warning("the log of session %s of %s was not summarised: %s", session.number, session.repository, exc)
     if isinstance(exc, SummaryTimeout):
         why = (f"could not be summarised in time (within {runtime.settings.log_summary_budget:g} s), "
                "and asking again would take as long")

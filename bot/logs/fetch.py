@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import sys
 import zipfile
 from pathlib import Path
@@ -14,6 +15,8 @@ from bot.github.client import Client
 from bot.github.errors import BlobMissing, GitHubError
 from bot.logs import isolate
 from bot.logs.summary import Summary
+
+logger = logging.getLogger(__name__)
 
 # Where `python -m bot.logs.child` finds the package, whatever the parent's working directory.
 _ROOT = str(Path(__file__).resolve().parents[2])
@@ -45,10 +48,12 @@ def summarise_run(client: Client, repo: str, run_id: int, *, budget: float) -> S
         try:
             out = isolate.run([sys.executable, "-m", "bot.logs.child", str(fd), repr(budget)], budget,
                               pass_fds=[fd], cwd=_ROOT)
-        except isolate.Overrun as exc:
-            raise SummaryTimeout(f"summarising the log of run {run_id}: {exc}") from exc
-        except isolate.Crashed as exc:
-            raise SummaryFailed(f"summarising the log of run {run_id}: {exc}") from exc
+        except (isolate.Overrun, isolate.Crashed) as exc:
+            failure = SummaryTimeout if isinstance(exc, isolate.Overrun) else SummaryFailed
+            message = f"summarising the log of run {run_id} of {repo}: {exc}"
+            # Logged here: the command answers these with a reply, so no job failure reports them.
+            logger.warning("%s", message)
+            raise failure(message) from exc
     return Summary.from_dict(json.loads(out))
 
 
