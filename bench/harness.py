@@ -182,7 +182,10 @@ class Stack:
         return found
 
     def rss(self) -> dict[str, float]:
-        return {label: round(rss_mb(pid), 1) for label, pid in self.processes().items()}
+        """label → VmRSS in MB; a worker's figure includes its children's (the log summariser's process)."""
+        arbiter = self.web.proc.pid  # its children are the workers, listed on their own
+        return {label: round(rss_mb(pid) + (0.0 if pid == arbiter else sum(map(rss_mb, children(pid)))), 1)
+                for label, pid in self.processes().items()}
 
     # -- GitHub's side: sessions, comments -----------------------------------------------------------
 

@@ -4,7 +4,8 @@
     .venv/bin/python -m bench.memory [--smoke] [--out DIR]   # this section alone
 
 Processes: the gunicorn arbiter, its workers (the arbiter's children; with SQLite they also run the
-job threads), and on PostgreSQL one `python -m bot.worker`. RSS is read from /proc/<pid>/status.
+job threads), and on PostgreSQL one `python -m bot.worker`. RSS is read from /proc/<pid>/status; a
+worker's figure includes its children's, the process that summarises a log (bot/logs/child.py).
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ def render(data: dict) -> str:
     lines = ["RSS (VmRSS, MB) of each process serving the bot. Idle: after one warm-up command. Under load: the "
              "peak of samples every 0.25 s while bench/background.py sends signed deliveries (plain PR comments, "
              "CI jobs) at a steady rate. Summarising: the peak of samples every 20 ms during one `/session log` "
-             "of a finished session whose log is the size shown, minus the process's RSS just before.", ""]
+             "of a finished session whose log is the size shown, minus the process's RSS just before; a "
+             "worker's figures include its summariser child's (bot/logs/child.py), which does that work.", ""]
     for key, found in data["stacks"].items():
         if "error" in found:
             lines += [f"### {key}", "", f"Not measured: {found['error']}", ""]
@@ -104,8 +106,10 @@ def render(data: dict) -> str:
               f"A {alone['log_mb']} MiB agent log ({alone['lines']} lines, {alone['tool_calls']} tool calls, zipped "
               f"{alone['zipped_mb']} MiB) fetched from a spooled archive, parsed, summarised and rendered in a fresh "
               f"process: **{alone['seconds']} s** wall ({alone['cpu_seconds']} s CPU), peak extra RSS "
-              f"**{alone['extra_rss_mb']} MB**" + ("" if alone["peak_reset"] else " (VmHWM not resettable: an upper "
-                                                     "bound)") + f", a {alone['comment_chars']}-character comment."]
+              f"**{alone['extra_rss_mb']} MB**: the parent's growth {alone['parent_extra_rss_mb']} MB plus the "
+              f"summariser child's whole peak {alone['child_peak_rss_mb']} MB"
+              + ("" if alone["peak_reset"] else " (VmHWM not resettable: an upper bound)")
+              + f", a {alone['comment_chars']}-character comment."]
     return "\n".join(lines) + "\n"
 
 

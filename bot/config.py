@@ -49,6 +49,7 @@ class Settings:
     permission_cache_ttl: float = 60.0
     config_cache_ttl: float = 60.0
     command_rate_limit: int = 10
+    log_summary_budget: float = 60.0
     session_path_prefixes: tuple[str, ...] = ("dynamic/copilot-swe-agent/",)
     copilot_logins: tuple[str, ...] = ("Copilot", "copilot-swe-agent[bot]")
     backfill_days: int = 30
@@ -186,6 +187,7 @@ SIMPLE = [
     ("PERMISSION_CACHE_SECONDS", "permission_cache_ttl", _seconds),
     ("REPO_CONFIG_CACHE_SECONDS", "config_cache_ttl", _seconds),
     ("COMMAND_RATE_LIMIT", "command_rate_limit", lambda n, t: _int(n, t, 1)),
+    ("LOG_SUMMARY_BUDGET_SECONDS", "log_summary_budget", _seconds),
     ("SESSION_WORKFLOW_PATH_PREFIXES", "session_path_prefixes", _names),
     ("COPILOT_LOGINS", "copilot_logins", _names),
     ("BACKFILL_DAYS", "backfill_days", _int),

@@ -7,7 +7,8 @@ arms them: it creates the file `$BOT_FAULTS_DIR/<point>.<n>` containing an actio
 process to reach `<point>` removes the file and acts. Removal is atomic, so each armed file fires
 exactly once across every process sharing the directory; arm a point twice to make its retry
 fail too. Points: `outbox.write` (the intake's INSERT), `job.complete:<kind>` (a job of that kind
-finished its work and is about to be marked done). Unset, a point costs one attribute check.
+finished its work and is about to be marked done), `logs.summarise` (the summariser's child process,
+bot/logs/child.py, before it reads the log). Unset, a point costs one attribute check.
 
 Actions:
   kill_connection  terminate the PostgreSQL backend of the connection passed in, from another
@@ -15,11 +16,14 @@ Actions:
                    statement on it fails.
   crash            end this process at once with status 137, as SIGKILL would: no cleanup, no
                    lease released, nothing flushed.
+  hang             never go on (sleep for an hour), as a pathological input would: only being
+                   killed ends it.
 """
 
 from __future__ import annotations
 
 import os
+import time
 
 _DIR = os.environ.get("BOT_FAULTS_DIR") or None
 
@@ -33,6 +37,8 @@ def point(name: str, connection=None) -> None:
         _kill(connection)
     elif action == "crash":
         os._exit(137)
+    elif action == "hang":
+        time.sleep(3600)
     elif action is not None:
         raise ValueError(f"unknown fault action {action!r} armed for {name!r}")
 

@@ -46,6 +46,8 @@ def test_full_app_settings():
     ({"GITHUB_API_URL": "api.github.com"}, "GITHUB_API_URL"),
     ({"JOB_LEASE_SECONDS": "-1"}, "JOB_LEASE_SECONDS"),
     ({"STOP_GRACE_SECONDS": "soon"}, "STOP_GRACE_SECONDS"),
+    ({"LOG_SUMMARY_BUDGET_SECONDS": "0"}, "LOG_SUMMARY_BUDGET_SECONDS"),
+    ({"LOG_SUMMARY_BUDGET_SECONDS": "a minute"}, "LOG_SUMMARY_BUDGET_SECONDS"),
     ({"BOT_INLINE_WORKERS": "maybe"}, "BOT_INLINE_WORKERS"),
     ({"REDELIVERY_INTERVAL_SECONDS": "-5"}, "REDELIVERY_INTERVAL_SECONDS"),
     ({"REDELIVERY_INTERVAL_SECONDS": "often"}, "REDELIVERY_INTERVAL_SECONDS"),
@@ -106,3 +108,8 @@ def test_recovery_and_retention_settings():
             defaults.retention_days) == (300.0, 50, 3, 14)
     off = load(REDELIVERY_INTERVAL_SECONDS="0", RETENTION_DAYS="0", REDELIVERY_MAX_ATTEMPTS="5")
     assert (off.redelivery_interval, off.retention_days, off.redelivery_max_attempts) == (0.0, 0, 5)
+
+
+def test_the_log_summary_budget():
+    assert load().log_summary_budget == 60.0
+    assert load(LOG_SUMMARY_BUDGET_SECONDS="0.5").log_summary_budget == 0.5

@@ -1,9 +1,11 @@
 """`/session log [N|latest] [--full]`: what the agent did in a session, readable in a minute.
 
 A finished session's log is downloaded once, summarised while it streams, and the summary kept,
-so asking again costs no download. GitHub writes a job's log only when it ends, so for a running
-session the reply shows what is visible now — the commits the agent pushed and its checklist —
-and the full summary is posted as a new comment (notifying the asker) when the session ends.
+so asking again costs no download. Summarising has a budget (LOG_SUMMARY_BUDGET_SECONDS): a log
+that cannot be summarised within it gets a reply saying so, once, with a link to read it on GitHub.
+GitHub writes a job's log only when it ends, so for a running session the reply shows what is
+visible now — the commits the agent pushed and its checklist — and the full summary is posted as
+a new comment (notifying the asker) when the session ends.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from bot.db import dialect_insert, log_requests, session_summaries, sessions
 from bot.errors import TransientError
 from bot.events import Context, on
 from bot.jobs import Job, handles
-from bot.logs.fetch import LogNotReady, summarise_run
+from bot.logs.fetch import LogNotReady, SummaryFailed, SummaryTimeout, summarise_run
 from bot.logs.render import render
 from bot.logs.summary import Summary
 from bot.patterns import linear
@@ -51,6 +53,8 @@ def show_log(invocation) -> str:
         except LogNotReady as exc:
             # Finished a moment ago: GitHub writes the log shortly after; the queue retries.
             raise TransientError(f"GitHub has not published the log of session {session.number} yet") from exc
+        except (SummaryTimeout, SummaryFailed) as exc:
+            return unsummarised(invocation.runtime, session, exc)
     _remember(invocation.runtime, run, session, invocation.command.full)
     return progress_so_far(invocation.client, session) + (
         "\n\nI will post the full summary here when the session ends.")
@@ -60,11 +64,22 @@ def summary_comment(runtime, client, session, *, full: bool) -> str:
     """The rendered summary of a finished session, from the stored summary or its log."""
     summary = _stored(runtime, session)
     if summary is None:
-        summary = summarise_run(client, session.repository, session.run_id)
+        summary = summarise_run(client, session.repository, session.run_id,
+                                budget=runtime.settings.log_summary_budget)
         _store(runtime, session, summary)
     duration = (session.finished_at or time.time()) - (session.started_at or session.created_at)
     return render(summary, state=session.state, duration=duration, run_url=session.html_url,
                   log_url=session.html_url, full=full)
+
+
+def unsummarised(runtime, session, exc: SummaryTimeout | SummaryFailed) -> str:
+    """Why a finished session's log has no summary, and where to read it instead."""
+    if isinstance(exc, SummaryTimeout):
+        why = (f"could not be summarised in time (within {runtime.settings.log_summary_budget:g} s), "
+               "and asking again would take as long")
+    else:
+        why = "could not be summarised (the summariser stopped: out of memory, or a crash)"
+    return f"the log of session {session.number} {why}. The whole log is on GitHub: {session.html_url}"
 
 
 def progress_so_far(client, session) -> str:
@@ -133,10 +148,13 @@ def post_followup(runtime, job: Job) -> None:
     if request.posted_comment_id is not None:
         return
     client = runtime.github.installation(run.installation_id)
-    body = summary_comment(runtime, client, session, full=request.full)
+    try:
+        body = (f"session {session.number} has ended; here is its log.\n\n"
+                + summary_comment(runtime, client, session, full=request.full))
+    except (SummaryTimeout, SummaryFailed) as exc:  # told once, never retried: it would fail again
+        body = f"session {session.number} has ended, but " + unsummarised(runtime, session, exc)
     # A new comment, not an edit: editing notifies nobody, and the asker is waiting for this.
-    posted = replies.post_new(client, run, f"session {session.number} has ended; here is its log.\n\n{body}",
-                              suffix="followup", retrying=job.attempts > 1)
+    posted = replies.post_new(client, run, body, suffix="followup", retrying=job.attempts > 1)
     with runtime.engine.begin() as conn:
         conn.execute(update(log_requests).where(log_requests.c.command_run_id == run.id)
                      .values(posted_comment_id=posted))
