@@ -26,7 +26,8 @@ from bot.logs.fetch import LogNotReady, SummaryFailed, SummaryTimeout, summarise
 from bot.logs.render import render
 from bot.logs.summary import Summary
 from bot.patterns import linear
-from bot.redact import one_line, redact
+from bot.inert import one_line
+from bot.redact import redact
 from bot.sessions.store import sessions_of_pull
 
 _CHECKLIST = linear(r"^[ \t]*[-*] \[( |x|X)\] (.+)$", multiline=True)

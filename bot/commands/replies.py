@@ -10,7 +10,8 @@ from __future__ import annotations
 from bot.commands.parse import Command, parse
 from bot.commands.runs import update_run
 from bot.errors import TransientError
-from bot.redact import code_span, redact
+from bot.inert import code_span
+from bot.redact import redact
 
 
 def marker(run, suffix: str = "") -> str:

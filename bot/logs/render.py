@@ -6,7 +6,8 @@ from datetime import timedelta
 from typing import Callable
 
 from bot.logs.summary import MESSAGE_CHARS, Command, Sample, Summary
-from bot.redact import code_block, code_span, neutralise, one_line, redact
+from bot.inert import code_block, code_span, neutralise, one_line
+from bot.redact import redact
 
 # GitHub refuses comments over 65,536 characters; the caller adds a header and a marker.
 MAX_CHARS = 60_000

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 
 from bot.commands import replies
-from bot.redact import ZWSP, code_block, code_span, neutralise
+from bot.inert import ZWSP, code_block, code_span, neutralise
 
 # CommonMark ends a line at "\n", "\r\n" or a lone "\r"; a fence closes only at its own indentation or less.
 FENCE_LINE = re.compile(r"^( *)(`{3,}|~{3,})")

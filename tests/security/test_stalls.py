@@ -15,7 +15,8 @@ from bot.commands.parse import find_commands, parse as parse_command
 from bot.logs.parse import parse
 from bot.logs.shell import is_test, outcome, tidy
 from bot.logs.summary import summarise
-from bot.redact import MARK, clipped, code_block, code_span, neutralise, one_line, redact
+from bot.inert import code_block, code_span, neutralise, one_line
+from bot.redact import MARK, clipped, redact
 from bot.repo_config import ConfigProblem, parse as parse_config
 from tests import worstcases
 from tests.agentlogs import WORKDIR, AgentLog
