@@ -16,8 +16,11 @@ _TEST = linear(
     r"(?:py\.?test|tox|nox|unittest|(?:npm|pnpm|yarn|bun)\s+(?:run\s+)?test[\w:-]*|jest|vitest|mocha|playwright\s+test"
     r"|go\s+test|cargo\s+(?:test|nextest)|dotnet\s+test|mvn\b[^;&|\n]*\btest|gradlew?\b[^;&|\n]*\btest|rspec|phpunit|ctest"
     r"|make\s+(?:check|test\w*)|rake\s+test|deno\s+test|swift\s+test|mix\s+test)(?:[\s;&|]|$)")
-_FAILED_LINE = linear(r"\bFAILED\b|\bFAIL\b|\bERROR\b|\bError\b|panicked|✕|✗|\bfailures?:")
-_TALLY_LINE = linear(r"\b\d+ (?:passed|failed|errors?|tests?|examples?)\b|test result:|^Tests?:|^ok\s")
+_FAILED = r"\bFAILED\b|\bFAIL\b|\bERROR\b|\bError\b|panicked|✕|✗|\bfailures?:"
+_TALLY = r"\b\d+ (?:passed|failed|errors?|tests?|examples?)\b|test result:|^Tests?:|^ok\s"
+_FAILED_LINE = linear(_FAILED)
+# The lines of a test run's output worth showing, found in one pass over the whole output.
+_WORTH_SHOWING = linear(rf"^[^\n]*?(?:{_TALLY}|{_FAILED})[^\n]*", multiline=True)
 EXCERPT_LINES = 15
 
 
@@ -52,8 +55,8 @@ def outcome(output: str, *, test: bool) -> tuple[int | None, bool, str]:
     exit_code = _exit_code(output)
     excerpt = ""
     if test:
-        lines = [ln for ln in output.splitlines() if _TALLY_LINE.search(ln) or _FAILED_LINE.search(ln)]
-        failed = (exit_code or 0) != 0 or (exit_code is None and any(_FAILED_LINE.search(ln) for ln in lines))
+        lines = [found.group(0).rstrip("\r") for found in _WORTH_SHOWING.finditer(output)]
+        failed = (exit_code or 0) != 0 or (exit_code is None and _FAILED_LINE.search(output) is not None)
         excerpt = "\n".join(lines[-EXCERPT_LINES:])
     else:
         failed = (exit_code or 0) != 0

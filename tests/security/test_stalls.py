@@ -15,14 +15,15 @@ from bot.commands.parse import find_commands, parse as parse_command
 from bot.logs.parse import parse
 from bot.logs.shell import is_test, outcome, tidy
 from bot.logs.summary import summarise
-from bot.inert import code_block, code_span, neutralise, one_line
+from bot.inert import code_block, code_span, one_line, prose
 from bot.redact import MARK, clipped, redact
 from bot.repo_config import ConfigProblem, parse as parse_config
 from tests import worstcases
 from tests.agentlogs import WORKDIR, AgentLog
 
-# Seconds a call may take on one input before it counts as a stall (linear takes milliseconds).
-STALL = 2.0
+# Seconds a call may take on one input before it counts as a stall: linear takes milliseconds, the
+# reproductions took 6 to 491 s; the margin is for a machine busy with other work.
+STALL = 5.0
 # The words each scanner reacts to, from which tests/worstcases.py builds its inputs.
 SECRETS = "password passwd secret token api_key access-key Bearer BEGIN PRIVATE KEY END"
 MARKDOWN = "https github com issues pull GH"
@@ -117,11 +118,11 @@ def test_a_config_file_nested_past_the_recursion_limit_is_explained():
 # -- generated inputs of the same classes ------------------------------------------------------
 
 @pytest.mark.parametrize("function, words", [
-    (redact, SECRETS), (lambda text: clipped(text, 300), SECRETS), (neutralise, MARKDOWN), (one_line, MARKDOWN),
+    (redact, SECRETS), (lambda text: clipped(text, 300), SECRETS), (prose, MARKDOWN), (one_line, MARKDOWN),
     (code_span, ""), (code_block, ""), (tidy, "cd home runner work"), (is_test, "pytest npm test mvn make"),
     (lambda text: outcome(text, test=True), "exited with exit code FAILED ERROR passed failures"),
     (find_commands, "session"), (parse_command, "session stop log all full"),
-], ids=["redact", "clipped", "neutralise", "one_line", "code_span", "code_block", "tidy", "is_test", "outcome",
+], ids=["redact", "clipped", "prose", "one_line", "code_span", "code_block", "tidy", "is_test", "outcome",
         "find_commands", "parse_command"])
 def test_text_scanners_never_stall(function, words):
     for name, text in worstcases.inputs(words):
@@ -131,7 +132,7 @@ def test_text_scanners_never_stall(function, words):
 
 
 def test_the_config_reader_never_stalls():
-    for name, text in worstcases.inputs("prefix stop users", size=30_000):
+    for name, text in worstcases.inputs("prefix stop users", size=10_000):
         started = time.perf_counter()
         try:
             parse_config(text)
