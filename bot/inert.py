@@ -1,121 +1,87 @@
-"""Outside text made inert for a GitHub comment: no pings, no cross-references, no HTML, no links.
+"""Outside text made inert for a GitHub comment: it reads the same, and nothing in it renders live.
 
-Secrets are redacted first, elsewhere (bot/redact.py): this module only changes how text renders.
+The one escaping model for every piece of text the bot did not write itself (agent logs, PR titles
+and bodies, commit messages, comments, config files, error messages) on its way into a comment:
+
+- Text is escaped: a backslash before every ASCII punctuation character. CommonMark makes each such
+  character a literal that can start nothing (emphasis, links, images, code, raw HTML, entities,
+  autolinks, list items, headings, quotes, tables, fences), and GitHub's extended autolinks need an
+  unescaped `:` or `.` (`https://`, `www.`, `a@b.c`), so no link survives either. In multi-line
+  text a line may keep what starts it as a heading, list item or quote (none of them is live).
+- GitHub finds mentions and references in the rendered text, after escaping has done its work:
+  a zero-width space after `@`, `#` and `GH-` (before what would name a person, team or issue),
+  and inside a link to an issue or pull request, breaks them while people read the same words.
+- Code stays code only inside the bot's own code spans and fences, whose backtick runs are longer
+  than any run inside them, so no text can close them. Code the text had (a span within one line,
+  a fenced block) is re-emitted that way; how the bot pairs backticks only changes how text looks,
+  never what is live. Other backticks are escaped like any punctuation.
+
+Secrets are redacted before this, elsewhere (bot/redact.py): this module only changes how text renders.
+tests/security/test_markdown.py holds it to GitHub's own renderer (cmarkgfm).
 """
 
 from __future__ import annotations
 
-import html
+import string
 from typing import Iterator
 
 from bot.patterns import linear
 
-# U+200B between "@"/"#" and what follows: GitHub no longer sees a mention or a reference,
-# and people reading the comment see no difference (Dependabot quotes release notes this way).
+# U+200B: GitHub no longer sees a mention or a reference, and people see no difference
+# (Dependabot quotes release notes this way).
 ZWSP = "\u200b"
 
+_ESCAPES = str.maketrans({char: "\\" + char for char in string.punctuation})
 _FENCE = linear(r"^ {0,3}(`{3,}|~{3,})")
+_LANGUAGE = linear(r"[A-Za-z0-9_+#.-]{1,30}")
+# What starts a heading, a list item or a quote: kept, as none of them can be live.
+_LINE_START = linear(r"^[ \t]*(?:#{1,6}|[-*+]|[0-9]{1,9}[.)]|>)(?: |$)")
 _BACKTICKS = linear(r"`+")
 _MENTION = linear(r"@([A-Za-z0-9])")
 _REFERENCE = linear(r"#([0-9])|\b(GH)-([0-9])", ignore_case=True)
 # A link to an issue or pull request makes GitHub add a "mentioned this" event to it.
-_ISSUE_URL = linear(r"\b(https?):(//(?:www\.)?github\.com/[^\s/]+/[^\s/]+/(?:issues|pull|discussions)/\d)",
+_ISSUE_URL = linear(r"(https?):(//(?:www\.)?github\.com/[^\s/]+/[^\s/]+/(?:issues|pull|discussions)/\d)",
                     ignore_case=True)
 
 
-def _newlines(text: str) -> str:
-    """Every line ending as "\\n": markdown also ends a line at a lone "\\r", which would otherwise
-    let text we treat as one line (a code span, a prose line) start a new block on GitHub."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def neutralise(text: str) -> str:
-    """Markdown from the log, made inert: no pings, no cross-references, no HTML.
-
-    Fenced blocks and one-line code spans are left as they are (GitHub renders them literally);
-    an unclosed fence is closed so it cannot swallow the rest of the comment. A fence is moved to
-    the line's start: indented, it could belong to a list item above it, and GitHub would end it
-    where the list item ends while we still took the lines after it for code.
-    """
-    out: list[str] = []
-    prose: list[str] = []
-    fence = ""
-    for line in _newlines(text).split("\n"):
-        opener = _FENCE.match(line) if line[:4].lstrip(" ")[:1] in ("`", "~") else None
-        if fence:
-            out.append(line)
-            if opener and opener.group(1)[0] == fence[0] and len(opener.group(1)) >= len(fence) \
-                    and not line.strip().strip(fence[0]):
-                fence = ""
-        elif opener and not (opener.group(1)[0] == "`" and "`" in line[opener.end():]):
-            if prose:
-                out.append(_prose("\n".join(prose)))
-                prose = []
-            out.append(line.lstrip(" "))
-            fence = opener.group(1)
-        else:
-            prose.append(line)
-    if prose:
-        out.append(_prose("\n".join(prose)))
-    if fence:
-        out.append(fence)
-    return "\n".join(out)
-
-
-def _prose(text: str) -> str:
-    """Neutralise text outside fences, leaving one-line code spans alone."""
-    pieces, last = [], 0
-    for start, end in _code_spans(text):
-        pieces.append(_inert(text[last:start]))
-        pieces.append(text[start:end])
-        last = end
-    pieces.append(_inert(text[last:]))
-    return "".join(pieces)
-
-
-def _code_spans(text: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of each code span: a run of backticks up to the next run just as long on its line.
-
-    A run right after a backslash is escaped: it opens nothing. Linear: each run is looked at once.
-    """
-    runs, line, scanned = [], 0, 0  # runs as (start, end, line number)
-    for match in _BACKTICKS.finditer(text):
-        line += text.count("\n", scanned, match.start())
-        scanned = match.start()
-        runs.append((match.start(), match.end(), line))
-    closer: dict[int, int] = {}  # run index -> the next run of the same length on its line
-    latest: dict[tuple[int, int], int] = {}  # (line, length) -> the leftmost such run seen, from the right
-    for index in range(len(runs) - 1, -1, -1):
-        start, end, line = runs[index]
-        key = (line, end - start)
-        if key in latest:
-            closer[index] = latest[key]
-        latest[key] = index
-    index = 0
-    while index < len(runs):
-        start = runs[index][0]
-        end = closer.get(index)
-        if end is not None and text[start - 1:start] != "\\":
-            yield start, runs[end][1]
-            index = end + 1
-        else:
-            index += 1
-
-
-def _inert(text: str) -> str:
-    text = html.escape(text, quote=False)
-    text = _ISSUE_URL.sub(lambda m: f"{m.group(1)}:/{ZWSP}{m.group(2)[1:]}", text)
-    text = _MENTION.sub(lambda m: "@" + ZWSP + m.group(1), text)
-    return _REFERENCE.sub(lambda m: f"#{ZWSP}{m.group(1)}" if m.group(1) else f"{m.group(2)}-{ZWSP}{m.group(3)}",
-                          text)
-
-
 def one_line(text: str, limit: int = 200) -> str:
-    """Neutralised text for a list item or heading: whitespace collapsed, at most `limit` characters."""
+    """Outside text as inert markdown on one line (for a list item, a heading, a table cell):
+    whitespace collapsed, at most `limit` characters before escaping."""
     flat = " ".join(text.split())
     if len(flat) > limit:
         flat = flat[:limit - 1].rstrip() + "…"
-    return _prose(flat)
+    return _escaped(flat)
+
+
+def prose(text: str) -> str:
+    """Outside markdown (an agent's message, a PR description) as inert markdown, line for line.
+
+    Its fenced code blocks stay code blocks, re-fenced by the bot (an unclosed one ends with the
+    text); every other line is escaped, so its lists, links and emphasis show as typed.
+    """
+    out: list[str] = []
+    code: list[str] = []
+    fence = language = ""
+    for line in _newlines(text).split("\n"):
+        opener = _FENCE.match(line) if line[:4].lstrip(" ")[:1] in ("`", "~") else None
+        if fence:
+            if opener and opener.group(1)[0] == fence[0] and len(opener.group(1)) >= len(fence) \
+                    and not line.strip().strip(fence[0]):
+                out.append(code_block("\n".join(code), language))
+                fence, code = "", []
+            else:
+                code.append(line)
+        elif opener and not (opener.group(1)[0] == "`" and "`" in line[opener.end():]):
+            fence = opener.group(1)
+            info = line[opener.end():].split()
+            language = info[0] if info and _LANGUAGE.fullmatch(info[0]) else ""
+        else:
+            start = _LINE_START.match(line)
+            cut = start.end() if start else 0
+            out.append(line[:cut] + _escaped(line[cut:]))
+    if fence:
+        out.append(code_block("\n".join(code), language))
+    return "\n".join(out)
 
 
 def code_span(text: str) -> str:
@@ -131,6 +97,54 @@ def code_block(text: str, lang: str = "") -> str:
     text = _newlines(text)
     fence = "`" * max(3, _longest_run(text) + 1)
     return f"{fence}{lang}\n{text.rstrip(chr(10))}\n{fence}"
+
+
+def _escaped(line: str) -> str:
+    """One line of outside text, inert, its code spans re-emitted by the bot: see the module docstring."""
+    pieces, last = [], 0
+    for start, end, ticks in _code_spans(line):
+        pieces.append(_text(line[last:start]))
+        pieces.append(code_span(line[start + ticks:end - ticks]))
+        last = end
+    pieces.append(_text(line[last:]))
+    return "".join(pieces)
+
+
+def _code_spans(line: str) -> Iterator[tuple[int, int, int]]:
+    """(start, end, backticks) of each code span in a line: a backtick run up to the next run just as
+    long, unless a backslash comes before it. Linear: a pass from the right finds each run's partner."""
+    runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(line)]
+    partner: dict[int, int] = {}
+    latest: dict[int, int] = {}  # run length -> the nearest run of that length to the right
+    for index in range(len(runs) - 1, -1, -1):
+        length = runs[index][1] - runs[index][0]
+        if length in latest:
+            partner[index] = latest[length]
+        latest[length] = index
+    index = 0
+    while index < len(runs):
+        start, end = runs[index]
+        closer = partner.get(index)
+        if closer is not None and line[start - 1:start] != "\\":
+            yield start, runs[closer][1], end - start
+            index = closer + 1
+        else:
+            index += 1
+
+
+def _text(line: str) -> str:
+    """Outside text with no code in it, inert."""
+    line = _ISSUE_URL.sub(lambda m: f"{m.group(1)}:/{ZWSP}{m.group(2)[1:]}", line)
+    line = _MENTION.sub(lambda m: "@" + ZWSP + m.group(1), line)
+    line = _REFERENCE.sub(lambda m: f"#{ZWSP}{m.group(1)}" if m.group(1) else f"{m.group(2)}-{ZWSP}{m.group(3)}",
+                          line)
+    return line.translate(_ESCAPES)
+
+
+def _newlines(text: str) -> str:
+    """Every line ending as "\\n": markdown also ends a line at a lone "\\r", which would otherwise
+    let text we treat as one line (a code span, a prose line) start a new block on GitHub."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _longest_run(text: str) -> int:

@@ -23,12 +23,16 @@ from dataclasses import dataclass
 import yaml
 
 from bot.github.errors import GitHubError
+from bot.inert import code_span, one_line
 from bot.patterns import linear
 
 PATH = ".github/session-bot.yml"
 # A real file is a few lines; PyYAML reads pure Python, about a second a megabyte, so a file past
 # this is refused unread rather than let a repository spend a worker's time on it.
 MAX_CHARS = 64 * 1024
+# libyaml's safe loader: C, and it refuses nesting past 1,000 levels at once (PyYAML's own loader
+# recurses until Python's limit, which takes a second and more).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PREFIX = linear(r"^/[a-z][a-z0-9-]{0,30}$")
 
 
@@ -54,16 +58,20 @@ def parse(text: str) -> RepoConfig:
         raise ConfigProblem(f"it is {len(text):,} characters long; a settings file this bot reads is at most "
                             f"{MAX_CHARS:,}")
     try:
-        data = yaml.safe_load(text) or {}
+        data = yaml.load(text, Loader=_LOADER) or {}
     except yaml.YAMLError as exc:
-        raise ConfigProblem(f"it is not valid YAML ({str(exc).splitlines()[0]})") from None
-    except RecursionError:  # PyYAML builds nested values recursively: `[` * 10000 is 10 KB
+        raise ConfigProblem(f"it is not valid YAML ({one_line(str(exc).splitlines()[0], 200)})") from None
+    except UnicodeError:  # libyaml takes UTF-8 only: a lone surrogate cannot be encoded
+        raise ConfigProblem("it is not valid UTF-8 text") from None
+    except RecursionError:  # values are built recursively, even by libyaml's loader
         raise ConfigProblem("it nests values too deeply to read") from None
     if not isinstance(data, dict):
         raise ConfigProblem("it should be a mapping of settings")
     unknown = set(data) - {"prefix", "stop", "status_comment", "summary"}
     if unknown:
-        raise ConfigProblem(f"unknown setting(s): {', '.join(sorted(map(str, unknown)))}")
+        names = sorted(str(name)[:50] for name in unknown)
+        listed = ", ".join(code_span(name) for name in names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        raise ConfigProblem(f"unknown setting(s): {listed}")
     values: dict = {}
     if "prefix" in data:
         if not isinstance(data["prefix"], str) or not _PREFIX.match(data["prefix"]):
@@ -112,8 +120,10 @@ def fetch(client, store, repository: str) -> tuple[RepoConfig, str | None, str |
     try:
         text = base64.b64decode(content.get("content") or "").decode("utf-8")
         return parse(text), None, content.get("sha")
-    except (ConfigProblem, UnicodeDecodeError, ValueError) as exc:
+    except ConfigProblem as exc:  # its text is inert markdown already
         return RepoConfig(), str(exc), content.get("sha")
+    except ValueError as exc:  # not base64, not UTF-8
+        return RepoConfig(), one_line(f"it cannot be read: {exc}", 300), content.get("sha")
 
 
 class ConfigCache:

@@ -22,7 +22,7 @@ def test_valid_files(text, config):
 @pytest.mark.parametrize("text, reason", [
     ("prefix: [", "not valid YAML"),
     ("- a list\n", "a mapping"),
-    ("colour: blue\n", "unknown setting(s): colour"),
+    ("colour: blue\n", "unknown setting(s): `colour`"),
     ("prefix: session\n", "`prefix` must look like /session"),
     ("prefix: /Session Stop\n", "`prefix` must look like /session"),
     ("stop: write\n", "`stop` takes"),

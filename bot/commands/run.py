@@ -18,6 +18,7 @@ from bot.commands.registry import COMMANDS, help_table
 from bot.commands.runs import load_run, update_run
 from bot.db import config_notices, dialect_insert
 from bot.errors import TransientError
+from bot.inert import one_line
 from bot.jobs import Job, handles
 from bot.repo_config import PATH, RepoConfig
 
@@ -73,7 +74,8 @@ def run_command(runtime, job: Job, run) -> None:
             if job.attempts >= SAY_RETRYING_FROM_ATTEMPT:
                 name = parsed.name if isinstance(parsed, Command) else "this"
                 replies.send(runtime.engine, client, load_run(runtime.engine, run.id),
-                             f"could not finish `{name}` yet: {exc}. Retrying; this reply will be updated.")
+                             f"could not finish `{name}` yet: {one_line(str(exc), 300)}. "
+                             "Retrying; this reply will be updated.")
             raise
         replies.send(runtime.engine, client, load_run(runtime.engine, run.id), body)
         update_run(runtime.engine, run.id, state="answered", answered_at=time.time())
@@ -94,6 +96,10 @@ def _explain_config_once(runtime, client, run, problem: str, sha: str | None) ->
         ).on_conflict_do_nothing(index_elements=["repository_id", "sha"]).returning(
             config_notices.c.repository_id)).first()
     if first:
-        client.post(f"/repos/{run.repository}/issues/{run.pr_number}/comments", json={"body": (
-            f"<!-- session-bot:config -->\nsession-bot could not use `{PATH}` on the default branch: {problem}. "
-            "It is using its defaults until the file is fixed.")})
+        client.post(f"/repos/{run.repository}/issues/{run.pr_number}/comments", json={"body": config_notice(problem)})
+
+
+def config_notice(problem: str) -> str:
+    """The comment explaining why the repository's config file is not used (`problem` is inert markdown)."""
+    return (f"<!-- session-bot:config -->\nsession-bot could not use `{PATH}` on the default branch: {problem}. "
+            "It is using its defaults until the file is fixed.")

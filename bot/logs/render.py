@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Callable
 
 from bot.logs.summary import MESSAGE_CHARS, Command, Sample, Summary
-from bot.inert import code_block, code_span, neutralise, one_line
+from bot.inert import code_block, code_span, one_line, prose
 from bot.redact import redact
 
 # GitHub refuses comments over 65,536 characters; the caller adds a header and a marker.
@@ -121,7 +121,7 @@ def _progress(s: Summary, budget: int, more: str, full: bool) -> str:
         return ""
     body = _sampled(s.progress, lambda m: f"1. {one_line(m)}", budget * 2 // 3, more)
     if s.pr_description and full:
-        description = neutralise(s.pr_description)
+        description = prose(s.pr_description)
         if size(description) < budget - size(body) - 100:
             body += "\n\n**Latest description**\n\n" + description
     return _details(f"Progress: {_n(s.progress.total, 'report')}", body, open_=True)
@@ -172,9 +172,9 @@ def _commands(s: Summary, budget: int, more: str, full: bool) -> str:
 def _final(s: Summary, budget: int, more: str, full: bool) -> str:
     if not s.final_message:
         return ""
-    text = neutralise(s.final_message)
+    text = prose(s.final_message)
     if size(text) > budget - 200:
-        text = neutralise(_clip(s.final_message, budget - 400)) + f"\n\n… (cut short: see {more})"
+        text = prose(_clip(s.final_message, budget - 400)) + f"\n\n… (cut short: see {more})"
     elif len(s.final_message) >= MESSAGE_CHARS:  # the summary kept only its start
         text += f"\n\n… (cut short: see {more})"
     title = "Final message" if s.finished else "Last message (the agent did not finish)"
@@ -183,7 +183,7 @@ def _final(s: Summary, budget: int, more: str, full: bool) -> str:
 
 def _clip(text: str, budget: int) -> str:
     """The start of `text` in about `budget` characters, ending at a line break when there is one."""
-    cut = text[:max(budget, 0) // 2]  # neutralising can grow text (escapes, zero-width spaces)
+    cut = text[:max(budget, 0) // 3]  # escaping can triple text: `@x` becomes `\@` + ZWSP + `x`
     return cut[:cut.rfind("\n")] if "\n" in cut else cut
 
 

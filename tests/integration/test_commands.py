@@ -178,7 +178,7 @@ def test_log_of_a_running_session_shows_progress_then_posts_the_summary_when_it_
     made, _ = comment(bot, fake_github, "/session log")
 
     [reply] = replies(fake_github, made)
-    assert "Commits so far** (2)" in reply["body"] and "Fix the parser for @\u200bsomeone" in reply["body"]
+    assert "Commits so far** (2)" in reply["body"] and "Fix the parser for \\@\u200bsomeone" in reply["body"]
     assert "Checklist** (1/2 done)" in reply["body"]
     fake_github.set_run_log(REPO, 5151, _agent_log_with_secrets())
     finished = hooks.run_at(running, "completed", conclusion="success", at=time.time())

@@ -1,89 +1,150 @@
-"""Text from users and logs cannot break out of the bot's code spans, code blocks or fences.
+"""Nothing from outside renders live in a comment, proven with GitHub's own renderer (tests/markdown_oracle.py).
 
-Backtick runs inside code spans/blocks and unclosed fences are covered in tests/test_redact.py
-(test_code_span_survives_backticks_and_newlines, test_code_block_fence_is_longer_than_any_backtick_run_inside,
-test_an_unclosed_fence_is_closed_so_it_cannot_swallow_the_comment); mentions, references and HTML
-in test_neutralised_text_cannot_ping_link_or_inject, and a planted token and mention in every part
-of a log summary in tests/test_logs_render.py (test_a_planted_token_and_mention_never_reach_the_comment_raw).
-Here: the breakouts those left open, found for this suite (issue 6).
+Every path that writes outside text into a comment is rendered twice: with hostile text in its
+outside fields, and with `x` there. The two must have the same links, images and HTML elements,
+and the same mentions and references in the text outside code and links.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from types import SimpleNamespace
 
 import pytest
+import yaml
+from hypothesis import assume, example, given, strategies as st
 
-from bot.commands import replies
-from bot.inert import ZWSP, code_block, code_span, neutralise
+from bot.commands import log as log_command, replies
+from bot.commands.run import config_notice
+from bot.inert import ZWSP, code_block, code_span, one_line, prose
+from bot.logs.render import render
+from bot.logs.summary import Command, FileActivity, Sample, Summary
+from bot.repo_config import ConfigProblem, parse as parse_config
+from tests.markdown_oracle import assert_inert, live
 
-# CommonMark ends a line at "\n", "\r\n" or a lone "\r"; a fence closes only at its own indentation or less.
-FENCE_LINE = re.compile(r"^( *)(`{3,}|~{3,})")
-
-
-def code_lines(markdown: str) -> set[int]:
-    """Indexes of the lines inside top-level fences, as GitHub reads them when every fence is at column 0."""
-    inside, fence, lines = set(), "", re.split(r"\r\n|\r|\n", markdown)
-    for n, line in enumerate(lines):
-        found = FENCE_LINE.match(line)
-        if fence:
-            inside.add(n)
-            if found and found.group(2)[0] == fence[0] and len(found.group(2)) >= len(fence) \
-                    and not line.strip().strip(fence[0]):
-                fence = ""
-        elif found:
-            assert found.group(1) == "", f"a fence not at the line's start: {line!r}"
-            fence = found.group(2)
-    return inside
-
-
-@pytest.mark.parametrize("text", [
-    "done\r```\r@octocat see </details>",                 # a lone CR starts a fence GitHub sees
-    "done\r\n~~~\r\n@octocat",
-    "- a step\n  ```\n@octocat <b>x</b>\n",              # a fence inside a list item ends with the item
-    "1. a step\n   ~~~\n@octocat\n~~~",
-    "- a\n\n  ```\n  code\n  ```\n@octocat",
-])
-def test_log_markdown_cannot_leave_code_with_a_live_mention(text):
-    out = neutralise(text)
-    inside = code_lines(out)
-    for n, line in enumerate(out.split("\n")):
-        if n not in inside:
-            assert "@octocat" not in line and "<" not in line, f"live outside code: {line!r}\n{out!r}"
-    assert "\r" not in out
+# The reproduction: an agent's final message that broke out of a code span GitHub pairs across lines.
+BREAKOUT = "See `x\n`</details><img src=https://evil.example/p.png> @evil fixes #99`"
+# Pieces of markdown that start something live, for the generated texts.
+FRAGMENTS = ["`", "``", "```", "~~~", "\\", "\\\\`", "\n", "\r", "\r\n", "\n\n", "    ", " ", "<", ">", "@", "#",
+             "_", "*", "[", "]", "(", ")", "!", "|", "-", "=", ":", ".", "&", ";", "x", "1", "GH-1", "@evil",
+             "@octo-org/admins", "#99", "octo-org/hello#3", "https://github.com/o/r/issues/1", "www.github.com/o/r/pull/2",
+             "https://evil.example/p.png", "foo@bar.com", "![x](https://evil.example/p.png)", "[click](https://evil.example)",
+             "<https://evil.example>", "<!--", "-->", "</details>", "<details open>", "<img src=x onerror=alert(1)>",
+             "<b>", "&#64;", "&lt;", "- [ ] ", "1. ", "> ", "---", "|a|b|\n|-|-|", "[x]: https://evil.example", ":+1:"]
+TAG = re.compile(r"<([a-z][a-z0-9]*)")
+HOSTILE = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=3)), max_size=40).map("".join)
+REPRODUCTIONS = [BREAKOUT, "![x](https://evil.example/p.png)", "[click](https://evil.example/phish)",
+                 "_https://github.com/o/r/issues/1_", "www.github.com/o/r/pull/2", "a `b\nc` <b>@x</b>",
+                 "\\`<img src=x>`", "\\\\`code` @evil", "x\n```\n@evil\n```\n@evil <img src=y>"]
 
 
-@pytest.mark.parametrize("text", ["a\rb", "a\r\nb", "x\r# @octocat", "`\r```\r</details>"])
-def test_inline_code_stays_on_one_line(text):
-    span = code_span(text)
-    assert "\r" not in span and "\n" not in span
-    ticks = re.match(r"`+", span).group(0)
-    assert span.endswith(ticks) and ticks not in span[len(ticks):-len(ticks)]
+def summary_of(text: str) -> Summary:
+    """A summary whose every text holds `text` (the outside fields of a `/session log` reply)."""
+    command = Command(text, text, 1, test=True, failed=True, excerpt=text)
+    return Summary(models=[text], requests=1, progress=Sample([text], [text], 3), pr_description=text, pr_title=text,
+                   setup=[text], files=[FileActivity(text, reads=1), FileActivity(text + "1", edits=2, created=True)],
+                   commands=Sample([command], [], 1), tests=Sample([command], [], 1), failures=Sample([command], [], 1),
+                   tools={text: 2}, final_message=text, finished=True, errors=Sample([text], [], 1))
 
 
-@pytest.mark.parametrize("text", ["ok\r```\r@octocat", "ok\r\n````\r\n</details>", "```` \r~~~"])
-def test_a_code_block_cannot_be_closed_from_inside(text):
-    block = code_block(text)
-    lines = block.split("\n")
-    assert "\r" not in block
-    assert code_lines(block) == set(range(1, len(lines)))  # everything after the opener is code
-    assert lines[-1] == lines[0]  # and only the bot's own fence closes it
+def log_reply(text: str) -> str:
+    return render(summary_of(text), state="completed", duration=60, run_url="https://github.com/o/r/actions/runs/1",
+                  log_url="https://github.com/o/r/actions/runs/1", full=True)
 
 
-@pytest.mark.parametrize("command", [
-    "/session log `x` ``` @everyone",
-    "/session ````</details>````",
-    "/session list <img src=x onerror=alert(1)> @octo-org/admins #1",
-])
-def test_a_quoted_command_stays_inside_its_inline_code(command):
-    run = SimpleNamespace(text=command, comment_id=1, position=0, sender_login="hubot")
-    quoted = replies.render(run, "answer").split("\n")[1]
-    assert quoted.startswith("> `")
-    span = quoted[2:]
-    ticks = re.match(r"`+", span).group(0)
-    assert span.endswith(ticks) and ticks not in span[len(ticks):-len(ticks)], quoted
+def progress_reply(text: str) -> str:
+    class Client:
+        def paginate(self, path):
+            return [{"commit": {"message": f"{text}\n\nbody"}}, {"commit": {"message": text}}]
+
+        def get(self, path):
+            return {"body": f"- [x] {text}\n- [ ] {text}\n* [X] {text}"}
+
+    session = SimpleNamespace(number=1, state="in_progress", repository="o/r", pr_number=7, started_at=time.time(),
+                              created_at=time.time(), finished_at=None)
+    return log_command.progress_so_far(Client(), session)
 
 
-def test_neutralised_prose_still_reads_the_same():
-    assert neutralise("- step\n  ```\ncode\n```").replace(ZWSP, "") == "- step\n```\ncode\n```"
+def command_reply(text: str) -> str:
+    run = SimpleNamespace(text="/session " + text, comment_id=1, position=0, sender_login="hubot")
+    return replies.render(run, "I did not understand that.")
+
+
+def config_reply(text: str) -> str:
+    problems = []
+    for file in (yaml.safe_dump({text: 1, "also" + text: 2}), text, f"prefix: {text}\n"):
+        try:
+            parse_config(file)
+            problems.append("fine")
+        except ConfigProblem as exc:
+            problems.append(str(exc))
+    return "\n\n".join(config_notice(problem) for problem in problems)
+
+
+def error_line(text: str) -> str:
+    return f"- {one_line(text, 300)}\n\n{prose(text)}"
+
+
+PATHS = [log_reply, progress_reply, command_reply, config_reply, error_line]
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.__name__)
+@pytest.mark.parametrize("text", REPRODUCTIONS)
+def test_the_reproductions_render_nothing_live(path, text):
+    assert_inert(path(text), path("x"))
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.__name__)
+@given(text=HOSTILE)
+@example(text=BREAKOUT)
+def test_generated_text_renders_nothing_live_on_any_path(path, text):
+    assume(text)  # an empty field drops its part of a comment: nothing to compare
+    assert_inert(path(text), path("x"))
+
+
+@given(text=HOSTILE)
+@example(text=BREAKOUT)
+def test_one_line_renders_as_text_and_code_and_prose_adds_only_lines_headings_lists_and_quotes(text):
+    assert tags(one_line(text)) <= {"p", "code"}
+    assert tags(prose(text)) <= {"p", "br", "pre", "code", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li",
+                                 "blockquote"}
+
+
+def tags(markdown: str) -> set[str]:
+    from tests.markdown_oracle import render as to_html
+    return set(TAG.findall(to_html(markdown)))
+
+
+def test_the_oracle_sees_what_the_old_escaping_let_through():
+    # What the bot posted before: a code span left raw, paired line by line, so GitHub closed it early.
+    old = "See `x\n`&lt;/details&gt;..."
+    assert live(BREAKOUT).images == ["https://evil.example/p.png"] and live(BREAKOUT).mentions
+    assert live("_https://github.com/o/r/issues/1_").links and live("www.github.com/o/r/pull/2").links
+    assert not live(old).images
+
+
+def test_escaped_text_reads_the_same():
+    text = "Fixed `parse()` in *src/app.py* — see [docs](https://example.com) & ask @octocat about #12 <3"
+    rendered = live(one_line(text))
+    assert rendered.links == [] and rendered.mentions == [] and rendered.references == []
+    from tests.markdown_oracle import render as to_html
+    assert to_html(one_line(text)).replace(ZWSP, "") == \
+        "<p>Fixed <code>parse()</code> in *src/app.py* — see [docs](https://example.com) &amp; ask @octocat about #12 &lt;3</p>\n"
+
+
+def test_the_agents_code_blocks_stay_code_blocks_and_what_follows_them_is_escaped():
+    from tests.markdown_oracle import render as to_html
+    text = "Ran:\n```python\nprint('@x')\n````\n@evil <img src=y>\n~~~\nunclosed `@x`"
+
+    html = to_html(prose(text))
+
+    assert "<pre lang=\"python\"><code>print('@x')\n</code></pre>" in html
+    assert "<pre><code>unclosed `@x`\n</code></pre>" in html
+    assert live(prose(text)).mentions == [] and live(prose(text)).images == []
+
+
+@pytest.mark.parametrize("text", ["a`b", "`x`", "two\nlines", "ok\r```\r@octocat", "````\r\n</details>"])
+def test_code_spans_and_blocks_hold_whatever_is_inside(text):
+    for made in (code_span(text), code_block(text)):
+        assert_inert(made, code_span("x") if made.startswith("`") and "\n" not in made else code_block("x"))
