@@ -35,12 +35,14 @@ _LABELLED = linear("|".join([
     r"(\b(?:mysql|mysqldump|mysqladmin|mariadb)\b[^\n]*?\s-p)[^\s\"']+",
     r"(\b(?i:[a-z][a-z0-9+.-]*)://[^/\s:@]*:)[^@\s/]+(@)",
 ]))
+# Not in a path (`src/token_store.py:42:`), nor a value that starts with a colon (pytest's
+# `test_secret.py::test_x`): those are names, not assignments.
 _ASSIGNED = linear(
-    rf"""(?P<key>["']?{_SECRET_KEY}["']?\s*[:=])"""
+    rf"""(?P<before>^|[^/])(?P<key>["']?{_SECRET_KEY}["']?\s*[:=])"""
     # A YAML list under the key (`password:` then `  - hunter2` lines): every item goes.
     r"""(?:(?P<list>(?:[ \t]*\n[ \t]*-[ \t]+[^\n]*)+)|(?P<gap>\s*)(?:(?P<done>\[redacted\])"""
     # A quoted value may have lost its closing quote to clipping: it runs to the end of the line.
-    r"""|"(?P<dq>(?:[^"\\\n]|\\.)+)(?P<dq_end>"?)|'(?P<sq>[^'\n]+)(?P<sq_end>'?)|(?P<bare>[^\s,;&"'`}\])]+)))""",
+    r"""|"(?P<dq>(?:[^"\\\n]|\\.)+)(?P<dq_end>"?)|'(?P<sq>[^'\n]+)(?P<sq_end>'?)|(?P<bare>[^\s,;&"'`}\]):][^\s,;&"'`}\])]*)))""",
     ignore_case=True)
 _LIST_ITEM = linear(r"(\n[ \t]*-[ \t]+)[^\n]*")
 
@@ -65,7 +67,7 @@ def _labelled(m) -> str:
 
 
 def _assigned(m) -> str:
-    key = m.group("key")
+    key = m.group("before") + m.group("key")
     if m.group("list") is not None:
         return key + _LIST_ITEM.sub(lambda item: item.group(1) + MARK, m.group("list"))
     if m.group("done"):
