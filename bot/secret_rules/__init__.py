@@ -96,7 +96,7 @@ def spans(text: str) -> list[tuple[int, int]]:
     One RE2::Set scan for every rule's keywords (as gitleaks' Aho-Corasick prefilter) picks the rules
     that may apply: most lines wake none or a few.
     """
-    rules = sorted({i for word in _KEYWORDS.which(text) for i in _RULES_OF[_WORDS[word]]})
+    rules = sorted({i for word in _KEYWORDS.which(text) for i in _RULES_OF[KEYWORDS[word]]})
     return [span for i in rules for span in RULES[i].secrets(text, ALLOWED)]
 
 
@@ -110,8 +110,10 @@ def every_pattern() -> list[Linear]:
     """Every pattern of the rule set, compiled now (tests/test_patterns.py times them through `redact`)."""
     found = [compiled(rule.regex) for rule in RULES]
     for allowlist in (ALLOWED, *(a for rule in RULES for a in rule.allowlists)):
-        found += [compiled(allowlist.regexes)] * bool(allowlist.regexes)
-        found += [compiled(allowlist.stopwords, ignore_case=True)] * bool(allowlist.stopwords)
+        if allowlist.regexes:
+            found.append(compiled(allowlist.regexes))
+        if allowlist.stopwords:
+            found.append(compiled(allowlist.stopwords, ignore_case=True))
     return found
 
 
@@ -152,5 +154,5 @@ def _load() -> tuple[list[Rule], dict[str, list[int]], Allowlist]:
 
 
 RULES, _RULES_OF, ALLOWED = _load()
-_WORDS = list(_RULES_OF)
-_KEYWORDS = LinearSet([_escape(word) for word in _WORDS], ignore_case=True)
+KEYWORDS = list(_RULES_OF)  # every rule keyword, lower case
+_KEYWORDS = LinearSet([_escape(word) for word in KEYWORDS], ignore_case=True)
