@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from bot.inert import one_line
+
 STATES = {
     "queued": ("⏳", "queued"),
     "in_progress": ("🟢", "running"),
@@ -46,5 +48,6 @@ def session_duration(session, now: float) -> str:
 
 
 def person(login: str | None) -> str:
-    """A login shown without pinging anyone (no @): GitHub links nothing, notifies nobody."""
-    return login if login else "unknown"
+    """A login shown without pinging anyone (no @), escaped like all outside text: GitHub links nothing,
+    notifies nobody."""
+    return one_line(login, 100) if login else "unknown"

@@ -16,6 +16,7 @@ import yaml
 from hypothesis import assume, example, given, strategies as st
 
 from bot.commands import log as log_command, replies
+from bot.commands.list import sessions_table
 from bot.commands.run import config_notice
 from bot.inert import ZWSP, code_block, code_span, one_line, prose
 from bot.logs.render import render
@@ -86,7 +87,14 @@ def error_line(text: str) -> str:
     return f"- {one_line(text, 300)}\n\n{prose(text)}"
 
 
-PATHS = [log_reply, progress_reply, command_reply, config_reply, error_line]
+def sessions_table_reply(text: str) -> str:
+    """`/session list` and the status comment: who started each session."""
+    session = SimpleNamespace(number=1, state="in_progress", run_attempt=1, html_url="https://github.com/o/r/actions/runs/1",
+                              job_id=2, starter=text, created_at=time.time(), started_at=time.time(), finished_at=None)
+    return sessions_table([session, session], time.time(), highlight_running=True)
+
+
+PATHS = [log_reply, progress_reply, command_reply, config_reply, error_line, sessions_table_reply]
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.__name__)
