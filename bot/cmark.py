@@ -49,7 +49,15 @@ _lib = _ffi.dlopen(_cmark.__file__)  # the library cmarkgfm already loaded: the 
 _ENTER, _EXIT = 2, 3  # cmark_event_type
 _ready = threading.Lock()
 _extensions: list = []
-_types: dict[int, str] = {}  # node type → its name ("paragraph", "text", "table", …); extensions' types are numbered at run time
+# The core node types (cmark-gfm.h numbers them; cmark_node_get_type_string does not know footnotes).
+# The extensions' types (table, table_row/table_header, strikethrough, tasklist…) are numbered at run time.
+_BLOCK, _INLINE = 0x8000, 0xC000
+_CORE = {_BLOCK | number: name for number, name in enumerate(
+    ["document", "block_quote", "list", "item", "code_block", "html_block", "custom_block", "paragraph", "heading",
+     "thematic_break", "footnote_definition"], start=1)}
+_CORE.update({_INLINE | number: name for number, name in enumerate(
+    ["text", "softbreak", "linebreak", "code", "html_inline", "custom_inline", "emph", "strong", "link", "image",
+     "footnote_reference"], start=1)})
 
 
 def _gfm_extensions() -> list:
@@ -80,10 +88,8 @@ def parsed(markdown: str) -> Iterator[object]:
 
 def kind(node) -> str:
     """The node's type by name: document, paragraph, block_quote, text, softbreak, code, html_inline, …"""
-    number = _lib.cmark_node_get_type(node)
-    if number not in _types:
-        _types[number] = _ffi.string(_lib.cmark_node_get_type_string(node)).decode()
-    return _types[number]
+    name = _CORE.get(_lib.cmark_node_get_type(node))
+    return name or _ffi.string(_lib.cmark_node_get_type_string(node)).decode()
 
 
 def children(node) -> Iterator[object]:
