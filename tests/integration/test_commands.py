@@ -288,6 +288,14 @@ def test_a_repository_can_turn_the_status_comment_off(bot, fake_github, app_key,
     assert bot.count(db.sessions) == 1
 
 
+def test_lines_ended_by_a_carriage_return_alone_are_lines(bot, fake_github, running):
+    """GitHub ends a line at \\r too; the intake's quick look for a line starting with `/` must as well."""
+    made, _ = comment(bot, fake_github, "Thanks!\r/session list")
+
+    [reply] = replies(fake_github, made)
+    assert "> `/session list`" in reply["body"]
+
+
 def test_several_commands_in_one_comment_are_answered_in_order(bot, fake_github, running):
     made, _ = comment(bot, fake_github, "/session list\nthen\n/session help\n/session log 9")
 
