@@ -68,9 +68,10 @@ def _lines(text: str) -> list[str]:
 def _shown_at_line_start(lines: list[str], candidates: list[int]) -> set[int]:
     """Which candidate lines GitHub shows as the start of a line of a top-level paragraph, in text.
 
-    Each candidate gets a private-use marker naming it, put after its indentation: a marker changes
-    no block or inline structure (a line starting with the prefix starts no block, and the marker
-    parses as the letter-like character the prefix's `/` already followed or began with). A candidate
+    Each candidate gets a private-use marker naming it, put after its indentation. The marker changes
+    no structure: a line starting with the prefix (always a `/` and a word, bot/repo_config.py) starts
+    no block, with or without it, and to the inline parser a private-use character is neither
+    punctuation nor space, so it opens, closes and interrupts nothing. A candidate
     is shown at a line start when its marker begins a text node that is the first thing of its
     paragraph or comes right after a line break; a marker anywhere else (code, raw HTML, a link's
     title, an image's description, a quote, a list) means the line is not shown as a command.
