@@ -21,7 +21,7 @@ from bot.patterns import linear
 from bot.shapes import ID, INSTALLATION, NUMBER, REPOSITORY, TEXT, Maybe
 from bot.github.errors import GitHubError
 
-_SLASH_LINE = linear(r"^\s*/", multiline=True)
+_SLASH_LINE = linear(r"(?:^|\r)\s*/", multiline=True)  # RE2's ^ follows \n only; GitHub also ends lines at \r
 WINDOW = 60.0
 COMMENT = {"installation": INSTALLATION, "repository": REPOSITORY, "issue": {"number": NUMBER},
            "comment": {"id": ID, "body": Maybe(TEXT)}, "sender": {"login": TEXT, "id": ID, "type": Maybe(TEXT)},

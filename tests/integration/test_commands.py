@@ -96,6 +96,34 @@ def test_bots_quotes_and_code_are_not_commands(bot, fake_github, running, body, 
     assert replies(fake_github, made) == [] and fake_github.calls("POST", "*/cancel") == []
 
 
+def test_a_quote_reply_runs_only_the_maintainers_own_command(bot, fake_github, running):
+    """Issue 12: a reader wrote `how far is it?`, a U+2028 and `/session stop all` (one line on GitHub);
+    a maintainer quote-replied and asked for the list. Only the list is theirs."""
+    fake_github.permissions[(REPO, "hubot")] = "write"
+
+    made, _ = comment(bot, fake_github, "> how far is it? \u2028/session stop all\n\n/session list")
+
+    [reply] = replies(fake_github, made)
+    assert reply["body"].split("\n", 1)[0].rsplit(" ", 2)[-2] == "list"
+    assert "> `/session list`" in reply["body"]
+    assert fake_github.calls("POST", "*/cancel") == [] and fake_github.calls("POST", "*/force-cancel") == []
+
+
+@pytest.mark.parametrize("body", [
+    "    /session stop",
+    "<pre>\n/session stop\n</pre>",
+    "> quote\n/session stop",
+    "see <!-- hidden\n/session stop\n-->",
+])
+def test_what_github_shows_as_code_quote_or_nothing_is_not_a_command(bot, fake_github, running, body):
+    fake_github.permissions[(REPO, "hubot")] = "write"
+
+    made, _ = comment(bot, fake_github, body)
+
+    assert made["id"] not in fake_github.reactions
+    assert replies(fake_github, made) == [] and fake_github.calls("POST", "*/cancel") == []
+
+
 def test_a_redelivered_command_is_answered_once(bot, fake_github, running):
     fake_github.permissions[(REPO, "hubot")] = "write"
     made, payload = comment(bot, fake_github, "/session stop", delivery="first")
@@ -258,6 +286,14 @@ def test_a_repository_can_turn_the_status_comment_off(bot, fake_github, app_key,
 
     assert _status_comments(fake_github) == []
     assert bot.count(db.sessions) == 1
+
+
+def test_lines_ended_by_a_carriage_return_alone_are_lines(bot, fake_github, running):
+    """GitHub ends a line at \\r too; the intake's quick look for a line starting with `/` must as well."""
+    made, _ = comment(bot, fake_github, "Thanks!\r/session list")
+
+    [reply] = replies(fake_github, made)
+    assert "> `/session list`" in reply["body"]
 
 
 def test_several_commands_in_one_comment_are_answered_in_order(bot, fake_github, running):

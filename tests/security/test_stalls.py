@@ -131,6 +131,16 @@ def test_text_scanners_never_stall(function, words):
         assert time.perf_counter() - started < STALL, f"{name}"
 
 
+@pytest.mark.parametrize("line", ["/session stop", "/session `", "/session <a", "/session [", "/session *", "> /session",
+                                  "- /session", "/session <!--", "    /session", "/session\u2028"])
+def test_a_comment_of_command_lines_is_read_at_once(line):
+    """Every line a candidate: GitHub's parser (cmark-gfm) runs once over the whole comment, and the walk
+    over its tree is linear too."""
+    for count in (1_000, 10_000):
+        timed(find_commands, (line + "\n") * count)
+    timed(find_commands, "/session " + "[" * 50_000 + "\n/session " + "`" * 50_000 + "\n/session " + "*a" * 25_000)
+
+
 def test_the_config_reader_never_stalls():
     for name, text in worstcases.inputs("prefix stop users", size=10_000):
         started = time.perf_counter()
