@@ -60,6 +60,8 @@ def parse(text: str) -> RepoConfig:
     try:
         data = yaml.load(text, Loader=_LOADER) or {}
     except yaml.YAMLError as exc:
+        if "nesting depth" in str(getattr(exc, "problem", "")):  # libyaml stops at 1,000 levels
+            raise ConfigProblem("it nests values too deeply to read") from None
         raise ConfigProblem(f"it is not valid YAML ({one_line(str(exc).splitlines()[0], 200)})") from None
     except UnicodeError:  # libyaml takes UTF-8 only: a lone surrogate cannot be encoded
         raise ConfigProblem("it is not valid UTF-8 text") from None
