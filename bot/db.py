@@ -415,3 +415,18 @@ def dialect_insert(conn, table: Table):
     else:
         from sqlalchemy.dialects.postgresql import insert
     return insert(table)
+
+
+def serialise(conn, *key: int) -> None:
+    """Hold, until this transaction ends, a lock no other transaction holding `key` can share.
+
+    For a count-then-insert that must be atomic. PostgreSQL: a transaction-scoped advisory lock on
+    the key (folded into the 64 bits it takes). SQLite: nothing to do, every write transaction
+    already begins IMMEDIATE, so writers run one at a time.
+    """
+    if conn.dialect.name == "sqlite":
+        return
+    folded = 0
+    for part in key:
+        folded = (folded * 1_000_003 + part) % (1 << 63)
+    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": folded})

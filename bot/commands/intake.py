@@ -14,7 +14,7 @@ import time
 from sqlalchemy import func, select
 
 from bot.commands.parse import added_commands, find_commands
-from bot.db import command_runs, dialect_insert, repositories
+from bot.db import command_runs, dialect_insert, repositories, serialise
 from bot.errors import PermanentError
 from bot.events import Context, on
 from bot.patterns import linear
@@ -23,6 +23,7 @@ from bot.github.errors import GitHubError
 
 _SLASH_LINE = linear(r"(?:^|\r)\s*/", multiline=True)  # RE2's ^ follows \n only; GitHub also ends lines at \r
 WINDOW = 60.0
+_RATE_LIMIT_LOCK = 1  # the first part of the advisory lock key of one person's commands in a repository
 COMMENT = {"installation": INSTALLATION, "repository": REPOSITORY, "issue": {"number": NUMBER},
            "comment": {"id": ID, "body": Maybe(TEXT)}, "sender": {"login": TEXT, "id": ID, "type": Maybe(TEXT)},
            "changes": Maybe({"body": Maybe({"from": Maybe(TEXT)})})}
@@ -59,6 +60,8 @@ def receive_comment(ctx: Context) -> None:
     sender = payload["sender"]
     queue = ctx.runtime.queue
     with ctx.runtime.engine.begin() as conn:
+        # Count, then insert, as one: two comments of one person at once must not both pass the limit.
+        serialise(conn, _RATE_LIMIT_LOCK, repository["id"], sender["id"])
         recent = _recent(conn, repository["id"], sender["id"], now - WINDOW)
         run_ids = []
         for line in lines:

@@ -1,0 +1,55 @@
+"""Floods change nothing: the per-person command limit holds however many deliveries race for it."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from bot import db
+from bot.commands import intake
+from bot.worker import run_job
+from tests.security.inprocess import InProcessBot, comment_payload, open_session
+
+INSTALLATION, REPO, PR, RUN = 88, "octo-org/app", 7, 5151
+
+
+@pytest.fixture
+def bot(fake_github, app_key, database_url):
+    made = InProcessBot(fake_github, app_key, database_url)
+    yield made
+    made.dispose()
+
+
+def test_two_comments_racing_cannot_pass_the_command_limit_together(bot, fake_github, monkeypatch):
+    """Before: each intake counted the sender's recent commands, then inserted; two at once both
+    counted 0, and 12 commands passed a limit of 10."""
+    open_session(bot, INSTALLATION, REPO, PR, RUN)
+    limit = bot.runtime.settings.command_rate_limit
+    for _ in range(2):
+        _, payload = comment_payload(fake_github, INSTALLATION, REPO, PR, "\n\n".join(["/session list"] * 6))
+        assert bot.deliver("issue_comment", payload) == 202
+    jobs = [bot.runtime.queue.claim("test") for _ in range(2)]
+    counted = threading.Barrier(2, timeout=2)
+    recent = intake._recent
+
+    def count_then_wait(*args):
+        found = recent(*args)
+        try:
+            counted.wait()  # both have counted before either inserts: the race, made certain
+        except threading.BrokenBarrierError:
+            pass  # the other intake waits for this one to commit first: no race to make
+        return found
+
+    monkeypatch.setattr(intake, "_recent", count_then_wait)
+    threads = [threading.Thread(target=run_job, args=(bot.runtime, job)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    with bot.engine.connect() as conn:
+        states = dict(conn.execute(select(db.command_runs.c.state, func.count())
+                                   .group_by(db.command_runs.c.state)).all())
+    assert states.get("pending", 0) == limit and states.get("limited", 0) == 1, states
