@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Callable
 
-WRITE = ("admin", "write")  # GitHub's legacy `permission` reports maintain as write
+WRITE = ("admin", "maintain", "write")
+# GitHub's roles (`role_name`); a custom role is read by its legacy `permission` (admin, write, read, none).
+ROLES = (*WRITE, "triage", "read", "none")
 
 
 class PermissionCache:
@@ -18,21 +21,25 @@ class PermissionCache:
         self._lock = threading.Lock()
 
     def level(self, client, installation_id: int, repository: str, login: str) -> str:
-        """`admin`, `write`, `read` or `none` for `login` on `repository` ("owner/name")."""
+        """`login`'s role on `repository` ("owner/name"): one of ROLES."""
         key = (installation_id, repository.lower(), login.lower())
         with self._lock:
             cached = self._answers.get(key)
         if cached and cached[1] > self.clock():
             return cached[0]
         answer = client.get(f"/repos/{repository}/collaborators/{login}/permission")
-        level = answer.get("permission") or "none"
+        level = answer.get("role_name") if answer.get("role_name") in ROLES else answer.get("permission") or "none"
         with self._lock:
             self._answers[key] = (level, self.clock() + self.ttl)
         return level
 
 
-def may_stop(level: str, login: str, starter: str | None) -> bool:
-    """Write access or more; or the person who started the session, if they can still read it."""
-    if level in WRITE:
-        return True
-    return bool(starter) and starter.lower() == login.lower() and level == "read"
+def starter_may_stop(level: str, login: str, starter: str | None, public: Callable[[], bool]) -> bool:
+    """Whether `login` started the session and may still stop it: while they can read the repository,
+    or, on a public repository (where GitHub reports read for everyone), while they can triage or more.
+
+    `public` is asked only when it decides: for a starter who can only read.
+    """
+    if not starter or starter.lower() != login.lower() or level not in ROLES[:-1]:
+        return False
+    return level != "read" or not public()

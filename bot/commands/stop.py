@@ -1,7 +1,8 @@
 """`/session stop [N|all]`: cancel a session's run, decided by repository permission.
 
 Who may stop: people with write access (or more), and the person who started the session while
-they can still read the repository; the decision is on the commenter (the comment's sender).
+they can still read the repository (on a public repository, where everyone can read, while they
+can triage or more); the decision is on the commenter (the comment's sender).
 Every stop is recorded before the cancel is sent, so a retry after an ambiguous failure checks
 the run's state instead of cancelling blindly; `stop.verify` force-cancels a run still going
 after the grace period.
@@ -14,7 +15,7 @@ import time
 from sqlalchemy import select, update
 
 from bot.commands import format
-from bot.commands.permissions import may_stop
+from bot.commands.permissions import WRITE, starter_may_stop
 from bot.commands.registry import command
 from bot.db import dialect_insert, session_stops
 from bot.github.errors import GitHubError
@@ -22,7 +23,7 @@ from bot.jobs import Job, handles
 from bot.repo_config import PATH
 from bot.sessions.store import sessions_of_pull
 
-WHO = "people with write access, or who started the session"
+WHO = "people with write access, or who started the session (on a public repository: with triage access)"
 
 
 @command("stop", usage="stop [N|all]", who=WHO,
@@ -67,13 +68,22 @@ def stop(invocation) -> str:
 def _may_stop(invocation, level: str, starter: str | None) -> bool:
     """The repository's rule (write access by default, or a list of people and teams), or the starter."""
     config, login = invocation.config, invocation.run.sender_login
-    if config.stop_allow == "write":
-        return may_stop(level, login, starter)
+    if config.stop_allow == "write" and level in WRITE:
+        return True
     if level == "none":
         return False  # listed or not, nobody without access to the repository stops its sessions
-    if (starter or "").lower() == login.lower() or login.lower() in {u.lower() for u in config.stop_users}:
+    if starter_may_stop(level, login, starter, lambda: _public(invocation)):
+        return True
+    if config.stop_allow == "write":
+        return False
+    if login.lower() in {u.lower() for u in config.stop_users}:
         return True
     return any(_in_team(invocation.client, team, login) for team in config.stop_teams)
+
+
+def _public(invocation) -> bool:
+    """Whether the commented repository is public, as GitHub says now (it can change any day)."""
+    return not invocation.client.get(f"/repos/{invocation.run.repository}").get("private", True)
 
 
 def _in_team(client, team: str, login: str) -> bool:

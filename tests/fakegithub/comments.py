@@ -81,7 +81,9 @@ def register(fake: FakeGitHub) -> None:
     @fake.route("GET", "/repos/{owner}/{repo}/collaborators/{username}/permission")
     def permission(req: Recorded, params: dict):
         repo = f"{params['owner']}/{params['repo']}".lower()
-        role = fake.permissions.get((repo, params["username"].lower()), "none")
+        # On a public repository GitHub reports read for anyone, collaborator or not.
+        public = not fake.repositories.get(repo, {}).get("private", True)
+        role = fake.permissions.get((repo, params["username"].lower()), "read" if public else "none")
         # `permission` keeps the legacy vocabulary: maintain reads as write, triage as read.
         legacy = {"admin": "admin", "maintain": "write", "write": "write", "triage": "read", "read": "read",
                   "none": "none"}[role]

@@ -64,13 +64,17 @@ def test_a_run_that_ignores_its_cancel_is_force_cancelled_after_the_grace_period
     assert len(fake_github.calls("POST", f"/repos/{REPO}/actions/runs/5151/force-cancel")) == 1
 
 
-@pytest.mark.parametrize("login, role, stops", [
-    ("hubot", "read", False),       # a reader who did not start it
-    ("hubot", "triage", False),
-    ("monalisa", "read", True),     # the person who started it may stop it
-    ("monalisa", None, False),      # …but not once they lost access
+@pytest.mark.parametrize("login, role, public, stops", [
+    ("hubot", "read", False, False),       # a reader who did not start it
+    ("hubot", "triage", False, False),
+    ("monalisa", "read", False, True),     # the person who started it may stop it
+    ("monalisa", None, False, False),      # …but not once they lost access
+    ("monalisa", None, True, False),       # on a public repository everyone reads: that is not access
+    ("monalisa", "triage", True, True),    # …triage is
+    ("hubot", "write", True, True),
 ])
-def test_who_may_stop(bot, fake_github, running, login, role, stops):
+def test_who_may_stop(bot, fake_github, running, login, role, public, stops):
+    fake_github.repositories[REPO.lower()].update(private=not public, visibility="public" if public else "private")
     if role:
         fake_github.permissions[(REPO, login)] = role
 
