@@ -1,20 +1,25 @@
 """The installations and repositories the App covers, kept from `installation*` webhooks.
 
 On uninstall the installation's rows are deleted (repositories cascade); stored deliveries stay
-until retention prunes them. A suspended installation is kept, and its deliveries other than
+until retention prunes them. What deletes is confirmed with GitHub first: a signed delivery can be
+replayed under a new delivery id, and a replayed uninstall or removal must forget nothing GitHub
+still has installed. A suspended installation is kept, and its deliveries other than
 `installation*` are ignored until it is unsuspended (see bot.events.process_delivery).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 from sqlalchemy import delete, select, update
 
 from bot.db import dialect_insert, installations, repositories
 from bot.events import Context, on
+from bot.github.errors import GitHubError
 from bot.shapes import FLAG, ID, INSTALLATION, REPO_NAME, TEXT, TIME, Maybe
 
+log = logging.getLogger(__name__)
 
 # What these handlers read of a delivery (bot.shapes).
 FULL_INSTALLATION = {"installation": {"id": ID, "account": Maybe({"login": Maybe(TEXT), "type": Maybe(TEXT)}),
@@ -57,6 +62,16 @@ def suspend_installation(ctx: Context) -> None:
 
 @on("installation.deleted", shape={"installation": INSTALLATION})
 def delete_installation(ctx: Context) -> None:
+    """Forget an installation GitHub no longer has (GitHub answers 404 for it)."""
+    try:
+        ctx.runtime.github.app().get(f"/app/installations/{ctx.installation_id}")
+    except GitHubError as exc:
+        if exc.status != 404:
+            raise
+    else:
+        log.warning("ignored installation.deleted for installation %s: GitHub still has it installed (a replay?)",
+                    ctx.installation_id)
+        return
     with ctx.runtime.engine.begin() as conn:
         conn.execute(delete(repositories).where(repositories.c.installation_id == ctx.installation_id))
         conn.execute(delete(installations).where(installations.c.id == ctx.installation_id))
@@ -64,7 +79,14 @@ def delete_installation(ctx: Context) -> None:
 
 @on("installation_repositories.added", "installation_repositories.removed", shape=CHANGED)
 def change_repositories(ctx: Context) -> None:
+    """Add and remove the repositories the delivery names; a removal only of what GitHub no longer lists."""
     removed = [r["id"] for r in ctx.payload.get("repositories_removed") or []]
+    if removed:
+        still = {r["id"] for r in ctx.github.paginate("/installation/repositories", item_key="repositories")}
+        if still & set(removed):
+            log.warning("kept repositories %s of installation %s: GitHub still lists them (a replay?)",
+                        sorted(still & set(removed)), ctx.installation_id)
+        removed = [r for r in removed if r not in still]
     with ctx.runtime.engine.begin() as conn:
         known = conn.execute(select(installations.c.id).where(installations.c.id == ctx.installation_id)).first()
         if known is not None and removed:
