@@ -17,6 +17,7 @@ from sqlalchemy import delete, select, update
 from bot.db import dialect_insert, installations, repositories
 from bot.events import Context, on
 from bot.github.errors import GitHubError
+from bot.sessions import store
 from bot.shapes import FLAG, ID, INSTALLATION, REPO_NAME, TEXT, TIME, Maybe
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,8 @@ def delete_installation(ctx: Context) -> None:
         log.warning("ignored installation.deleted for installation %s: GitHub still has it installed (a replay?)",
                     ctx.installation_id)
         return
+    # The App may no longer read these repositories, so their sessions go too.
+    store.forget(ctx.runtime.engine, installation_id=ctx.installation_id)
     with ctx.runtime.engine.begin() as conn:
         conn.execute(delete(repositories).where(repositories.c.installation_id == ctx.installation_id))
         conn.execute(delete(installations).where(installations.c.id == ctx.installation_id))
@@ -87,6 +90,7 @@ def change_repositories(ctx: Context) -> None:
             log.warning("kept repositories %s of installation %s: GitHub still lists them (a replay?)",
                         sorted(still & set(removed)), ctx.installation_id)
         removed = [r for r in removed if r not in still]
+        store.forget(ctx.runtime.engine, repository_ids=removed)  # their sessions go, as on uninstall
     with ctx.runtime.engine.begin() as conn:
         known = conn.execute(select(installations.c.id).where(installations.c.id == ctx.installation_id)).first()
         if known is not None and removed:

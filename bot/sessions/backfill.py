@@ -1,4 +1,5 @@
-"""Backfill past agent runs when the App is installed or given repositories; forget them on removal.
+"""Backfill past agent runs when the App is installed or given repositories (bot/installations.py
+forgets them on removal, once GitHub confirms it).
 
 Backfilled sessions are flagged so nothing ever comments on them. The backfill runs inside the
 `installation` delivery, after bot.installations has listed the repositories; all of it (runs,
@@ -39,19 +40,6 @@ def backfill_installation(ctx: Context) -> None:
 def backfill_added(ctx: Context) -> None:
     """Backfill the repositories just added."""
     _backfill_all(ctx, ctx.payload.get("repositories_added") or [])
-
-
-@on("installation.deleted")
-def forget_installation(ctx: Context) -> None:
-    """Uninstalled: the App may no longer read these repositories, so their sessions go too."""
-    store.forget(ctx.runtime.engine, installation_id=ctx.installation_id)
-
-
-@on("installation_repositories.removed")
-def forget_repositories(ctx: Context) -> None:
-    """Repositories taken from the App: their sessions go, as on uninstall."""
-    removed = [r["id"] for r in ctx.payload.get("repositories_removed") or []]
-    store.forget(ctx.runtime.engine, repository_ids=removed)
 
 
 def _backfill_all(ctx: Context, repos: list[dict]) -> None:
