@@ -159,33 +159,50 @@ def match_timeline(runs: Sequence[tuple[int, float]], events: Sequence[dict],
                    copilot_logins: Iterable[str], skew: float = TIMELINE_SKEW) -> dict[int, TimelineFacts]:
     """Match `copilot_work_*` timeline events to runs (run_id, created_at) by time order.
 
-    Runs and `copilot_work_started` events are walked oldest first. A run takes the next unused
-    started event within `skew` of its creation, unless that event is nearer the following run
-    (then this run's own event is missing). Its outcome is the first `copilot_work_finished` /
-    `copilot_work_finished_failure` after its started event and before the next started event.
+    A `copilot_work_started` with no run created within `skew` of it is not a session's start:
+    Copilot code reviews post events of the same names ("started reviewing on behalf of …") and
+    the REST timeline has no field telling them apart (GraphQL's `sessionId` would). Such a start
+    is dropped, and with it the first finish after it (before any other start): the review's own.
+
+    Runs and the remaining starts are walked oldest first. A run takes the unused start within
+    `skew` of its creation nearest to it, unless that start is nearer the following run (then
+    this run's own event is missing). Its outcome is the first `copilot_work_finished` /
+    `copilot_work_finished_failure` after its start and before the next start.
     """
     logins = tuple(copilot_logins)
-    work = sorted((t, e["event"], e) for e in events
-                  if str(e.get("event", "")).startswith("copilot_work_") and (t := timestamp(e.get("created_at"))))
+    created = [c for _, c in runs if c is not None]
+    work, reviewing = [], False
+    for t, kind, e in sorted((t, e["event"], e) for e in events if str(e.get("event", "")).startswith("copilot_work_")
+                             and (t := timestamp(e.get("created_at")))):
+        if kind == "copilot_work_started":
+            reviewing = not any(abs(t - c) <= skew for c in created)
+            if reviewing:
+                continue
+        elif reviewing:
+            reviewing = False
+            continue
+        work.append((t, kind, e))
     starts = [(t, e) for t, kind, e in work if kind == "copilot_work_started"]
     ordered = sorted(runs, key=lambda r: (r[1], r[0]))
     facts: dict[int, TimelineFacts] = {}
     j = 0
-    for i, (run_id, created) in enumerate(ordered):
-        while j < len(starts) and starts[j][0] < created - skew:
+    for i, (run_id, created_at) in enumerate(ordered):
+        while j < len(starts) and starts[j][0] < created_at - skew:
             j += 1
-        if j >= len(starts) or starts[j][0] > created + skew:
+        window = [k for k in range(j, len(starts)) if starts[k][0] <= created_at + skew]
+        if not window:
             continue
+        k = min(window, key=lambda k: (abs(starts[k][0] - created_at), k))
         following = ordered[i + 1][1] if i + 1 < len(ordered) else None
-        if following is not None and abs(starts[j][0] - following) < abs(starts[j][0] - created):
+        if following is not None and abs(starts[k][0] - following) < abs(starts[k][0] - created_at):
             continue
-        started_at, event = starts[j]
-        ends_before = starts[j + 1][0] if j + 1 < len(starts) else float("inf")
+        started_at, event = starts[k]
+        ends_before = starts[k + 1][0] if k + 1 < len(starts) else float("inf")
         outcome = next(("failed" if kind.endswith("failure") else "finished"
                         for t, kind, _ in work
                         if kind != "copilot_work_started" and started_at <= t < ends_before), None)
         facts[run_id] = TimelineFacts(person(event.get("actor"), logins), outcome)
-        j += 1
+        j = k + 1
     return facts
 
 
