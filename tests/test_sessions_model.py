@@ -73,6 +73,35 @@ def test_copilot_pull_requests_by_author_or_branch(author, branch, tracked):
     assert model.is_copilot_pull(pull, LOGINS) is tracked
 
 
+def fork_pull(branch: str = "copilot/fix-42") -> dict:
+    """GitHub's `pull_request` example, its head moved to mallory's fork of the base repository."""
+    pull = payloads.example("pull_request", "opened")["pull_request"]
+    fork = copy.deepcopy(pull["head"]["repo"])
+    fork.update(id=pull["base"]["repo"]["id"] + 1, name="app", full_name="mallory/app", fork=True,
+                owner={**fork["owner"], "login": "mallory", "id": 7171}, node_id="R_kgDOmallory")
+    pull["head"].update(ref=branch, label=f"mallory:{branch}", repo=fork, user=fork["owner"])
+    return pull
+
+
+@pytest.mark.parametrize("author", ["mallory", "Copilot"])
+def test_a_pull_request_from_a_fork_is_never_the_agents_whatever_its_branch_or_author(author):
+    pull = fork_pull()
+    pull["user"]["login"] = author
+    assert model.is_copilot_pull(pull, LOGINS) is False
+
+
+def test_a_pull_request_whose_fork_was_deleted_is_not_the_agents():
+    pull = fork_pull()
+    pull["head"]["repo"] = None  # GitHub's answer once the head repository is gone
+    assert model.is_copilot_pull(pull, LOGINS) is False
+    assert model.head_repository_id(pull) is None
+
+
+def test_a_run_records_the_repository_its_branch_lives_in():
+    run = agent_run()
+    assert model.observe_run(run, LOGINS).head_repository_id == run["head_repository"]["id"]
+
+
 def test_a_late_in_progress_never_overwrites_a_finished_state():
     done = model.observe_run(agent_run(status="completed", conclusion="success", updated_at="2025-06-15T10:05:00Z"),
                              LOGINS)

@@ -28,8 +28,24 @@ def is_session_run(run: dict, prefixes: Iterable[str]) -> bool:
     return any(path.startswith(prefix) for prefix in prefixes)
 
 
+def head_repository_id(pull: dict) -> int | None:
+    """The id of the repository a pull request's head branch lives in; None when that fork is deleted."""
+    return ((pull.get("head") or {}).get("repo") or {}).get("id")
+
+
+def is_same_repository_pull(pull: dict) -> bool:
+    """Whether the pull request's head branch is in its base repository: the agent never works in a fork,
+    so a fork's branch named `copilot/…` is somebody else's branch, whatever its name."""
+    head = head_repository_id(pull)
+    return head is not None and head == ((pull.get("base") or {}).get("repo") or {}).get("id")
+
+
 def is_copilot_pull(pull: dict, logins: Iterable[str]) -> bool:
-    """Whether the agent opened the pull request, or it is on one of the agent's branches."""
+    """Whether the agent opened the pull request, or it is on one of the agent's branches; either way
+    its head must be in the base repository. The author alone is not required: a session started on
+    a person's own pull request runs on that pull request's branch (linked once a run names it)."""
+    if not is_same_repository_pull(pull):
+        return False
     author = (pull.get("user") or {}).get("login")
     branch = (pull.get("head") or {}).get("ref") or ""
     return author in set(logins) or branch.startswith(COPILOT_BRANCH_PREFIX)
@@ -56,7 +72,7 @@ class Record:
 
     The run's status fields come from the greatest observation by (attempt, status rank,
     updated_at); per-attempt facts (start, who triggered it) from that attempt's observations;
-    facts fixed for the run (creation, branch, URL, PR) from all of them.
+    facts fixed for the run (creation, branch and its repository, URL, PR) from all of them.
     """
 
     run_attempt: int
@@ -68,6 +84,7 @@ class Record:
     run_starter: str | None = None
     created_at: float | None = None
     head_branch: str | None = None
+    head_repository_id: int | None = None  # with head_branch: the branch the run works on
     html_url: str | None = None
     actor: str | None = None
     pr_number: int | None = None
@@ -96,6 +113,7 @@ def observe_run(run: dict, copilot_logins: Iterable[str]) -> Record:
         started_at=timestamp(run.get("run_started_at")),
         triggering_actor=(triggering or {}).get("login"), run_starter=person(triggering, copilot_logins),
         created_at=timestamp(run.get("created_at")), head_branch=run.get("head_branch"),
+        head_repository_id=(run.get("head_repository") or {}).get("id"),
         html_url=run.get("html_url"), actor=(run.get("actor") or {}).get("login"),
         pr_number=min(pulls) if pulls else None)
 
@@ -129,6 +147,7 @@ def merge(current: Record | None, new: Record) -> Record:
         run_starter=per_attempt("run_starter", max),
         created_at=_pick(min, current.created_at, new.created_at),
         head_branch=_pick(max, current.head_branch, new.head_branch),
+        head_repository_id=_pick(max, current.head_repository_id, new.head_repository_id),
         html_url=_pick(max, current.html_url, new.html_url),
         actor=_pick(max, current.actor, new.actor),
         pr_number=_pick(min, current.pr_number, new.pr_number),
