@@ -60,7 +60,8 @@ def track_job(ctx: Context) -> None:
         known = conn.execute(select(sessions.c.id).where(sessions.c.repository_id == repository["id"],
                                                          sessions.c.run_id == job["run_id"])).first()
     if known is None:
-        # Only the agent's branches can hold its runs: spares a GET for every other CI job.
+        # Spares a GET for every other CI job. A session on a person's own branch is indexed from its
+        # workflow_run deliveries instead; its jobs count once the run is known.
         if not (job.get("head_branch") or "").startswith(model.COPILOT_BRANCH_PREFIX):
             return
         run = ctx.github.get(f"/repos/{repository['full_name']}/actions/runs/{job['run_id']}")
