@@ -167,6 +167,25 @@ def test_a_fork_pull_request_on_a_branch_named_like_the_agents_never_takes_its_s
         assert conn.execute(select(db.pull_requests.c.number)).scalars().all() == [9]
 
 
+def test_a_branch_look_up_never_takes_a_pull_request_whose_head_is_another_repository(bot, fake_github):
+    # GitHub's `head=owner:ref` filter names the owner, not the repository: a fork the same owner
+    # keeps under another name answers it too.
+    fake_github.add_installation(INSTALLATION, "octo-org", [REPO])
+    t0 = float(int(time.time()) - 600)
+    run = fake_github.add_run(REPO, 4242, status="in_progress", conclusion=None, head_branch="copilot/fix-42",
+                              created_at=t0)
+    hooks.from_fork(fake_github, fake_github.add_pull(REPO, 8, head_branch="copilot/fix-42", created_at=t0 - 60),
+                    "octo-org", "app-copy")
+    bot.start_web()
+
+    settle(bot, [("workflow_run", hooks.workflow_run("in_progress", fake_github, run, INSTALLATION))])
+
+    assert fake_github.calls("GET", f"/repos/{REPO}/pulls"), "the branch was looked up"
+    [session] = sessions_in(bot)
+    assert session.pr_number is None
+    assert bot.count(db.pull_requests) == 0
+
+
 def test_a_session_on_a_persons_own_pull_request_joins_it_by_its_branch(bot, fake_github):
     fake_github.add_installation(INSTALLATION, "octo-org", [REPO])
     t0 = float(int(time.time()) - 600)
