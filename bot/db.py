@@ -132,6 +132,7 @@ sessions = Table(
     Column("started_at", Float),  # the current attempt's start
     Column("finished_at", Float),
     Column("head_branch", String(255)),
+    Column("head_repository_id", BigInteger),  # the run's head_repository: with head_branch, its branch
     Column("html_url", String(512)),
     Column("actor", String(255)),
     Column("triggering_actor", String(255)),
@@ -147,7 +148,7 @@ sessions = Table(
     Index("ix_sessions_installation_state_newest", "installation_id", "state", "created_at", "id"),
     Index("ix_sessions_installation_starter_newest", "installation_id", "starter", "created_at", "id"),
     Index("ix_sessions_repository_newest", "repository_id", "created_at", "id"),
-    Index("ix_sessions_repository_branch", "repository_id", "head_branch"),
+    Index("ix_sessions_repository_branch", "repository_id", "head_repository_id", "head_branch"),
 )
 
 # Pull requests the agent works on, and the counter that numbers their sessions.
@@ -165,12 +166,15 @@ pull_requests = Table(
     Column("author", String(255)),
     Column("assignees", Text),  # JSON list of logins
     Column("head_branch", String(255)),
+    # head.repo.id: a fork's branch may share the agent's branch name, so sessions join on both;
+    # None when the head repository was deleted (or for a row from before revision 0005 until re-read)
+    Column("head_repository_id", BigInteger),
     Column("html_url", String(512)),
     Column("created_at", Float),
     Column("github_updated_at", Float),
     Column("sessions_numbered", Integer, nullable=False, default=0),  # the last session number given
     Column("updated_at", Float, nullable=False),
-    Index("ix_pull_requests_branch", "repository_id", "head_branch"),
+    Index("ix_pull_requests_branch", "repository_id", "head_repository_id", "head_branch"),
     Index("ix_pull_requests_installation", "installation_id"),
 )
 

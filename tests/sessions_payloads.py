@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import time
 
-from tests.fakegithub import payloads
+from tests.fakegithub import objects, payloads
 from tests.fakegithub.actions import iso
 
 
@@ -57,3 +57,15 @@ def pull_request(action: str, fake, pull: dict, installation_id: int) -> dict:
     payload.update(action=action, number=pull["number"], pull_request=copy.deepcopy(pull),
                    sender=copy.deepcopy(pull["user"]))
     return payload
+
+
+def from_fork(fake, pull: dict, owner: str, name: str | None = None) -> dict:
+    """Move `pull`'s head (as `fake.add_pull` made it, and as the fake serves it) to `owner`'s fork
+    of its base repository (named `name`, by default the base's name), as GitHub shows such a PR."""
+    base = pull["base"]["repo"]
+    account = objects.account(owner, fake.url, type="Organization" if owner == base["owner"]["login"] else "User")
+    fork = objects.repository(f"{owner}/{name or base['name']}", account, fake.url, private=base["private"])
+    fork["fork"] = True
+    ref = pull["head"]["ref"]
+    pull["head"].update(repo=fork, user=account, label=f"{owner}:{ref}")
+    return pull

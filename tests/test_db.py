@@ -60,3 +60,34 @@ def test_sqlite_file_directory_is_created(url, tmp_path):
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     engine.dispose()
+
+
+def test_revision_0005_gives_existing_sessions_their_repository_as_head_and_pull_requests_none(database_url,
+                                                                                              tmp_path):
+    from alembic import command
+
+    url, cleanup = _fresh_database(database_url, tmp_path)
+    engine = db.make_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(db._alembic_config(conn), "0004")
+        conn.execute(text(
+            "INSERT INTO sessions (repository_id, run_id, installation_id, repository, state, status, run_attempt,"
+            " run_updated_at, created_at, head_branch, backfilled, indexed_at, updated_at)"
+            " VALUES (501, 11, 1, 'octo-org/app', 'queued', 'queued', 1, 1.0, 1.0, 'copilot/fix-1', false, 1.0, 1.0)"))
+        conn.execute(text(
+            "INSERT INTO pull_requests (repository_id, number, installation_id, repository, head_branch,"
+            " sessions_numbered, updated_at) VALUES (501, 7, 1, 'octo-org/app', 'copilot/fix-1', 0, 1.0)"))
+
+    db.upgrade(engine)
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT head_repository_id FROM sessions")).scalar() == 501
+        assert conn.execute(text("SELECT head_repository_id FROM pull_requests")).scalar() is None
+        command.downgrade(db._alembic_config(conn), "0004")
+        command.upgrade(db._alembic_config(conn), "head")
+        assert conn.execute(text("SELECT head_repository_id FROM sessions")).scalar() == 501
+    engine.dispose()
+    if cleanup:
+        admin, name = cleanup
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -73,6 +73,35 @@ def test_copilot_pull_requests_by_author_or_branch(author, branch, tracked):
     assert model.is_copilot_pull(pull, LOGINS) is tracked
 
 
+def fork_pull(branch: str = "copilot/fix-42") -> dict:
+    """GitHub's `pull_request` example, its head moved to mallory's fork of the base repository."""
+    pull = payloads.example("pull_request", "opened")["pull_request"]
+    fork = copy.deepcopy(pull["head"]["repo"])
+    fork.update(id=pull["base"]["repo"]["id"] + 1, name="app", full_name="mallory/app", fork=True,
+                owner={**fork["owner"], "login": "mallory", "id": 7171}, node_id="R_kgDOmallory")
+    pull["head"].update(ref=branch, label=f"mallory:{branch}", repo=fork, user=fork["owner"])
+    return pull
+
+
+@pytest.mark.parametrize("author", ["mallory", "Copilot"])
+def test_a_pull_request_from_a_fork_is_never_the_agents_whatever_its_branch_or_author(author):
+    pull = fork_pull()
+    pull["user"]["login"] = author
+    assert model.is_copilot_pull(pull, LOGINS) is False
+
+
+def test_a_pull_request_whose_fork_was_deleted_is_not_the_agents():
+    pull = fork_pull()
+    pull["head"]["repo"] = None  # GitHub's answer once the head repository is gone
+    assert model.is_copilot_pull(pull, LOGINS) is False
+    assert model.head_repository_id(pull) is None
+
+
+def test_a_run_records_the_repository_its_branch_lives_in():
+    run = agent_run()
+    assert model.observe_run(run, LOGINS).head_repository_id == run["head_repository"]["id"]
+
+
 def test_a_late_in_progress_never_overwrites_a_finished_state():
     done = model.observe_run(agent_run(status="completed", conclusion="success", updated_at="2025-06-15T10:05:00Z"),
                              LOGINS)
@@ -186,6 +215,38 @@ def test_a_start_the_agent_names_itself_for_names_nobody():
     timeline = [_timeline_event(1, "copilot_work_started", "Copilot", "2025-06-15T10:00:03Z")]
     facts = model.match_timeline([(9001, model.timestamp("2025-06-15T10:00:06Z"))], timeline, LOGINS)
     assert facts[9001].starter is None
+
+
+# Copilot code reviews post `copilot_work_started` / `copilot_work_finished*` too ("Copilot started
+# reviewing on behalf of …"), the actor being whoever asked for the review.
+def test_a_code_review_start_with_no_run_near_it_is_no_sessions_start_nor_its_end():
+    runs = [(9001, model.timestamp("2025-06-15T10:00:06Z")), (9002, model.timestamp("2025-06-15T10:20:00Z"))]
+    timeline = [
+        _timeline_event(1, "copilot_work_started", "monalisa", "2025-06-15T10:00:03Z"),
+        _timeline_event(2, "copilot_work_started", "hubot", "2025-06-15T10:05:00Z"),  # hubot asks for a review
+        _timeline_event(3, "copilot_work_finished", "Copilot", "2025-06-15T10:06:30Z"),  # the review is done
+        _timeline_event(4, "copilot_work_finished_failure", "Copilot", "2025-06-15T10:12:40Z"),  # the session
+    ]
+
+    facts = model.match_timeline(runs, timeline, LOGINS)
+
+    assert facts == {9001: model.TimelineFacts("monalisa", "failed")}, \
+        "run 9002 has no start of its own; the review's start is not one, and its end is not the session's"
+
+
+def test_a_code_review_started_just_before_a_session_does_not_name_its_starter():
+    # Copilot finished session 1 and a review of it was asked for at once; monalisa starts session 2.
+    runs = [(9001, model.timestamp("2025-06-15T10:00:06Z")), (9002, model.timestamp("2025-06-15T10:14:00Z"))]
+    timeline = copy.deepcopy(TIMELINE[:4]) + [
+        _timeline_event(5, "copilot_work_started", "hubot", "2025-06-15T10:12:45Z"),  # the review
+        _timeline_event(6, "copilot_work_finished", "Copilot", "2025-06-15T10:13:30Z"),
+        _timeline_event(7, "copilot_work_started", "monalisa", "2025-06-15T10:13:58Z"),
+    ]
+
+    facts = model.match_timeline(runs, timeline, LOGINS)
+
+    assert facts[9002].starter == "monalisa"
+    assert facts[9001] == model.TimelineFacts("monalisa", "finished")
 
 
 @pytest.mark.parametrize("run_starter, timeline_starter, expected", [

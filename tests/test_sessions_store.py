@@ -12,16 +12,17 @@ from bot.db import sessions
 from bot.sessions import model, store
 
 REPO_ID, REPO = 501, "octo-org/app"
+FORK_ID = 666  # mallory/app, a fork of octo-org/app
 LOGINS = ("Copilot", "copilot-swe-agent[bot]")
 T0 = 1_750_000_000.0
 
 
 def record(created: float, *, status: str = "completed", conclusion: str | None = "success", attempt: int = 1,
            updated: float | None = None, pr: int | None = 7, branch: str = "copilot/fix-login",
-           starter: str | None = None) -> model.Record:
+           starter: str | None = None, head_repository_id: int | None = REPO_ID) -> model.Record:
     return model.Record(run_attempt=attempt, status=status, conclusion=conclusion if status == "completed" else None,
                         run_updated_at=updated or created + 60, started_at=created + 5, created_at=created,
-                        head_branch=branch, pr_number=pr, run_starter=starter, triggering_actor=starter or "Copilot",
+                        head_branch=branch, head_repository_id=head_repository_id, pr_number=pr, run_starter=starter, triggering_actor=starter or "Copilot",
                         html_url=f"https://github.com/{REPO}/actions/runs/{int(created)}")
 
 
@@ -37,9 +38,12 @@ def numbers(engine, pr: int = 7) -> dict[int, int]:
         return {row.run_id: row.number for row in store.sessions_of_pull(conn, REPO_ID, pr)}
 
 
-def pull(number: int, branch: str, *, updated: str = "2025-06-15T10:00:00Z") -> dict:
+def pull(number: int, branch: str, *, updated: str = "2025-06-15T10:00:00Z", author: str = "Copilot",
+         head_repository_id: int | None = REPO_ID) -> dict:
+    head_repo = {"id": head_repository_id} if head_repository_id else None  # None: the fork was deleted
     return {"id": 9000 + number, "number": number, "title": "[WIP] Fix login", "state": "open", "draft": True,
-            "user": {"login": "Copilot"}, "assignees": [{"login": "monalisa"}], "head": {"ref": branch},
+            "user": {"login": author}, "assignees": [{"login": "monalisa"}],
+            "head": {"ref": branch, "repo": head_repo}, "base": {"ref": "main", "repo": {"id": REPO_ID}},
             "html_url": f"https://github.com/{REPO}/pull/{number}", "created_at": "2025-06-15T10:00:00Z",
             "updated_at": updated, "merged_at": None}
 
@@ -71,6 +75,33 @@ def test_sessions_on_a_branch_are_linked_and_numbered_oldest_first_when_the_pull
 
     assert sorted(linked) == [21, 22]
     assert numbers(engine) == {21: 1, 22: 2, 23: 3}
+
+
+@pytest.mark.parametrize("fork_id", [FORK_ID, None], ids=["fork", "deleted fork"])
+def test_a_fork_pull_request_on_a_branch_of_the_same_name_never_captures_the_agents_runs(engine, fork_id):
+    observe(engine, 21, record(T0, pr=None, branch="copilot/fix-42"))  # GitHub gave no pull_requests
+
+    captured = store.observe_pull(engine, installation_id=1, repository_id=REPO_ID, repository=REPO,
+                                  pull=pull(8, "copilot/fix-42", author="mallory", head_repository_id=fork_id))
+    observe(engine, 22, record(T0 + 600, pr=None, branch="copilot/fix-42"))
+
+    assert captured == []
+    assert numbers(engine, 8) == {}
+    linked = store.observe_pull(engine, installation_id=1, repository_id=REPO_ID, repository=REPO,
+                                pull=pull(9, "copilot/fix-42"))
+    assert sorted(linked) == [21, 22], "the agent's own pull request still gets its sessions"
+    assert numbers(engine, 9) == {21: 1, 22: 2}
+    observe(engine, 23, record(T0 + 1200, pr=None, branch="copilot/fix-42"))
+    assert numbers(engine, 9) == {21: 1, 22: 2, 23: 3}, "a later run joins the same-repository pull request"
+
+
+def test_a_run_on_a_persons_own_pull_requests_branch_joins_it(engine):
+    store.observe_pull(engine, installation_id=1, repository_id=REPO_ID, repository=REPO,
+                       pull=pull(12, "feature/login", author="monalisa"))
+
+    row = observe(engine, 31, record(T0, pr=None, branch="feature/login"))
+
+    assert (row.pr_number, row.number) == (12, 1)
 
 
 def test_an_older_pull_request_event_does_not_overwrite_a_newer_one(engine):

@@ -20,7 +20,7 @@ from bot.db import repositories
 from bot.events import Context, on
 from bot.github.errors import GitHubError
 from bot.sessions import model, store
-from bot.sessions.tracking import BudgetSpent, reconcile, request_timeline, take_budget
+from bot.sessions.tracking import BudgetSpent, has_branch_to_search, reconcile, request_timeline, take_budget
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ def sync(runtime, full_name: str) -> Backfill:
     result = backfill(runtime, installation_id=repo.installation_id, repository_id=repo.id,
                       repository=repo.full_name, budgeted=False)
     for row in _one_per_pull(result.sessions):
-        if row.pr_number or (row.head_branch or "").startswith(model.COPILOT_BRANCH_PREFIX):
+        if row.pr_number or has_branch_to_search(row):
             reconcile(runtime, installation_id=repo.installation_id, repository_id=repo.id,
                       repository=repo.full_name, number=row.pr_number,
                       branch=None if row.pr_number else row.head_branch)

@@ -28,8 +28,24 @@ def is_session_run(run: dict, prefixes: Iterable[str]) -> bool:
     return any(path.startswith(prefix) for prefix in prefixes)
 
 
+def head_repository_id(pull: dict) -> int | None:
+    """The id of the repository a pull request's head branch lives in; None when that fork is deleted."""
+    return ((pull.get("head") or {}).get("repo") or {}).get("id")
+
+
+def is_same_repository_pull(pull: dict) -> bool:
+    """Whether the pull request's head branch is in its base repository: the agent never works in a fork,
+    so a fork's branch named `copilot/…` is somebody else's branch, whatever its name."""
+    head = head_repository_id(pull)
+    return head is not None and head == ((pull.get("base") or {}).get("repo") or {}).get("id")
+
+
 def is_copilot_pull(pull: dict, logins: Iterable[str]) -> bool:
-    """Whether the agent opened the pull request, or it is on one of the agent's branches."""
+    """Whether the agent opened the pull request, or it is on one of the agent's branches; either way
+    its head must be in the base repository. The author alone is not required: a session started on
+    a person's own pull request runs on that pull request's branch (linked once a run names it)."""
+    if not is_same_repository_pull(pull):
+        return False
     author = (pull.get("user") or {}).get("login")
     branch = (pull.get("head") or {}).get("ref") or ""
     return author in set(logins) or branch.startswith(COPILOT_BRANCH_PREFIX)
@@ -56,7 +72,7 @@ class Record:
 
     The run's status fields come from the greatest observation by (attempt, status rank,
     updated_at); per-attempt facts (start, who triggered it) from that attempt's observations;
-    facts fixed for the run (creation, branch, URL, PR) from all of them.
+    facts fixed for the run (creation, branch and its repository, URL, PR) from all of them.
     """
 
     run_attempt: int
@@ -68,6 +84,7 @@ class Record:
     run_starter: str | None = None
     created_at: float | None = None
     head_branch: str | None = None
+    head_repository_id: int | None = None  # with head_branch: the branch the run works on
     html_url: str | None = None
     actor: str | None = None
     pr_number: int | None = None
@@ -96,6 +113,7 @@ def observe_run(run: dict, copilot_logins: Iterable[str]) -> Record:
         started_at=timestamp(run.get("run_started_at")),
         triggering_actor=(triggering or {}).get("login"), run_starter=person(triggering, copilot_logins),
         created_at=timestamp(run.get("created_at")), head_branch=run.get("head_branch"),
+        head_repository_id=(run.get("head_repository") or {}).get("id"),
         html_url=run.get("html_url"), actor=(run.get("actor") or {}).get("login"),
         pr_number=min(pulls) if pulls else None)
 
@@ -129,6 +147,7 @@ def merge(current: Record | None, new: Record) -> Record:
         run_starter=per_attempt("run_starter", max),
         created_at=_pick(min, current.created_at, new.created_at),
         head_branch=_pick(max, current.head_branch, new.head_branch),
+        head_repository_id=_pick(max, current.head_repository_id, new.head_repository_id),
         html_url=_pick(max, current.html_url, new.html_url),
         actor=_pick(max, current.actor, new.actor),
         pr_number=_pick(min, current.pr_number, new.pr_number),
@@ -159,33 +178,50 @@ def match_timeline(runs: Sequence[tuple[int, float]], events: Sequence[dict],
                    copilot_logins: Iterable[str], skew: float = TIMELINE_SKEW) -> dict[int, TimelineFacts]:
     """Match `copilot_work_*` timeline events to runs (run_id, created_at) by time order.
 
-    Runs and `copilot_work_started` events are walked oldest first. A run takes the next unused
-    started event within `skew` of its creation, unless that event is nearer the following run
-    (then this run's own event is missing). Its outcome is the first `copilot_work_finished` /
-    `copilot_work_finished_failure` after its started event and before the next started event.
+    A `copilot_work_started` with no run created within `skew` of it is not a session's start:
+    Copilot code reviews post events of the same names ("started reviewing on behalf of …") and
+    the REST timeline has no field telling them apart (GraphQL's `sessionId` would). Such a start
+    is dropped, and with it the first finish after it (before any other start): the review's own.
+
+    Runs and the remaining starts are walked oldest first. A run takes the unused start within
+    `skew` of its creation nearest to it, unless that start is nearer the following run (then
+    this run's own event is missing). Its outcome is the first `copilot_work_finished` /
+    `copilot_work_finished_failure` after its start and before the next start.
     """
     logins = tuple(copilot_logins)
-    work = sorted((t, e["event"], e) for e in events
-                  if str(e.get("event", "")).startswith("copilot_work_") and (t := timestamp(e.get("created_at"))))
+    created = [c for _, c in runs if c is not None]
+    work, reviewing = [], False
+    for t, kind, e in sorted((t, e["event"], e) for e in events if str(e.get("event", "")).startswith("copilot_work_")
+                             and (t := timestamp(e.get("created_at")))):
+        if kind == "copilot_work_started":
+            reviewing = not any(abs(t - c) <= skew for c in created)
+            if reviewing:
+                continue
+        elif reviewing:
+            reviewing = False
+            continue
+        work.append((t, kind, e))
     starts = [(t, e) for t, kind, e in work if kind == "copilot_work_started"]
     ordered = sorted(runs, key=lambda r: (r[1], r[0]))
     facts: dict[int, TimelineFacts] = {}
     j = 0
-    for i, (run_id, created) in enumerate(ordered):
-        while j < len(starts) and starts[j][0] < created - skew:
+    for i, (run_id, created_at) in enumerate(ordered):
+        while j < len(starts) and starts[j][0] < created_at - skew:
             j += 1
-        if j >= len(starts) or starts[j][0] > created + skew:
+        window = [k for k in range(j, len(starts)) if starts[k][0] <= created_at + skew]
+        if not window:
             continue
+        k = min(window, key=lambda k: (abs(starts[k][0] - created_at), k))
         following = ordered[i + 1][1] if i + 1 < len(ordered) else None
-        if following is not None and abs(starts[j][0] - following) < abs(starts[j][0] - created):
+        if following is not None and abs(starts[k][0] - following) < abs(starts[k][0] - created_at):
             continue
-        started_at, event = starts[j]
-        ends_before = starts[j + 1][0] if j + 1 < len(starts) else float("inf")
+        started_at, event = starts[k]
+        ends_before = starts[k + 1][0] if k + 1 < len(starts) else float("inf")
         outcome = next(("failed" if kind.endswith("failure") else "finished"
                         for t, kind, _ in work
                         if kind != "copilot_work_started" and started_at <= t < ends_before), None)
         facts[run_id] = TimelineFacts(person(event.get("actor"), logins), outcome)
-        j += 1
+        j = k + 1
     return facts
 
 

@@ -22,7 +22,8 @@ def _record_of(row) -> model.Record:
         run_attempt=row.run_attempt, status=row.status, conclusion=row.conclusion,
         run_updated_at=row.run_updated_at, started_at=row.started_at, triggering_actor=row.triggering_actor,
         run_starter=row.starter if row.starter_source == "run" else None, created_at=row.created_at,
-        head_branch=row.head_branch, html_url=row.html_url, actor=row.actor, pr_number=row.pr_number)
+        head_branch=row.head_branch, head_repository_id=row.head_repository_id, html_url=row.html_url,
+        actor=row.actor, pr_number=row.pr_number)
 
 
 def observe(engine: Engine, *, installation_id: int, repository_id: int, repository: str, run_id: int,
@@ -30,7 +31,8 @@ def observe(engine: Engine, *, installation_id: int, repository_id: int, reposit
     """Merge what one event or API answer says of a run into its session; returns the row.
 
     Idempotent, and the result is the same whatever order observations arrive in. A session
-    with no pull request in its observations is linked by its head branch to a known one.
+    with no pull request in its observations is linked to a known one on the same branch: the same
+    head repository and ref, never the ref alone (a fork may hold a branch of the same name).
     `backfilled` marks a session first indexed by backfill; later observations never change it.
     """
     now = time.time()
@@ -47,8 +49,9 @@ def observe(engine: Engine, *, installation_id: int, repository_id: int, reposit
         merged = model.merge(_record_of(row), record)
         if row.number is not None:
             merged = replace(merged, pr_number=row.pr_number)  # numbered under that PR: it stays there
-        elif merged.pr_number is None and merged.head_branch:
-            merged = replace(merged, pr_number=_pull_on_branch(conn, repository_id, merged.head_branch))
+        elif merged.pr_number is None and merged.head_branch and merged.head_repository_id:
+            merged = replace(merged, pr_number=_pull_on_branch(conn, repository_id, merged.head_repository_id,
+                                                               merged.head_branch))
         timeline_starter = row.starter if row.starter_source == "timeline" else None
         who, source = model.starter(merged.run_starter, timeline_starter)
         values = dict(model.record_fields(merged), installation_id=installation_id, repository=repository,
@@ -61,9 +64,10 @@ def observe(engine: Engine, *, installation_id: int, repository_id: int, reposit
         return conn.execute(select(sessions).where(sessions.c.id == row.id)).one()
 
 
-def _pull_on_branch(conn: Connection, repository_id: int, branch: str) -> int | None:
+def _pull_on_branch(conn: Connection, repository_id: int, head_repository_id: int, branch: str) -> int | None:
     return conn.execute(select(func.max(pull_requests.c.number)).where(
-        pull_requests.c.repository_id == repository_id, pull_requests.c.head_branch == branch)).scalar()
+        pull_requests.c.repository_id == repository_id, pull_requests.c.head_repository_id == head_repository_id,
+        pull_requests.c.head_branch == branch)).scalar()
 
 
 def _number_sessions(conn: Connection, installation_id: int, repository_id: int, repository: str,
@@ -89,21 +93,24 @@ def _number_sessions(conn: Connection, installation_id: int, repository_id: int,
 
 def observe_pull(engine: Engine, *, installation_id: int, repository_id: int, repository: str,
                  pull: dict) -> list[int]:
-    """Record a Copilot pull request and link the sessions on its branch; returns their run ids."""
+    """Record a pull request and link the sessions on its branch (head repository and ref); returns
+    their run ids. A pull request whose head repository is unknown (a deleted fork) links none."""
     now = time.time()
     values = dict(installation_id=installation_id, repository=repository, id=pull["id"], title=pull.get("title"),
                   state="merged" if pull.get("merged_at") else pull.get("state"), draft=bool(pull.get("draft")),
                   author=(pull.get("user") or {}).get("login"),
                   assignees=json.dumps(sorted(a["login"] for a in pull.get("assignees") or [])),
-                  head_branch=(pull.get("head") or {}).get("ref"), html_url=pull.get("html_url"),
+                  head_branch=(pull.get("head") or {}).get("ref"), head_repository_id=model.head_repository_id(pull),
+                  html_url=pull.get("html_url"),
                   created_at=model.timestamp(pull.get("created_at")),
                   github_updated_at=model.timestamp(pull.get("updated_at")), updated_at=now)
     number = pull["number"]
     with engine.begin() as conn:
         # Sessions before the pull request row, the order observe() locks them in.
-        if values["head_branch"]:
+        if values["head_branch"] and values["head_repository_id"]:
             conn.execute(update(sessions).where(
                 sessions.c.repository_id == repository_id, sessions.c.pr_number.is_(None),
+                sessions.c.head_repository_id == values["head_repository_id"],
                 sessions.c.head_branch == values["head_branch"]).values(pr_number=number, updated_at=now))
         insert = dialect_insert(conn, pull_requests).values(repository_id=repository_id, number=number,
                                                             sessions_numbered=0, **values)

@@ -24,13 +24,15 @@ TIMELINE_PAGE = 100
 # What the index reads of each delivery (bot.shapes): anything else fails at the door.
 RUN = {"id": ID, "status": TEXT, "conclusion": Maybe(TEXT), "run_attempt": Maybe(NUMBER), "path": Maybe(TEXT),
        "created_at": Maybe(TIME), "updated_at": Maybe(TIME), "run_started_at": Maybe(TIME),
-       "head_branch": Maybe(TEXT), "html_url": Maybe(TEXT), "actor": Maybe(ACCOUNT),
+       "head_branch": Maybe(TEXT), "head_repository": Maybe({"id": ID}), "html_url": Maybe(TEXT),
+       "actor": Maybe(ACCOUNT),
        "triggering_actor": Maybe(ACCOUNT), "pull_requests": Maybe([{"number": Maybe(NUMBER)}])}
 JOB = {"run_id": ID, "status": TEXT, "run_attempt": Maybe(NUMBER), "head_branch": Maybe(TEXT),
        "created_at": Maybe(TIME), "started_at": Maybe(TIME), "completed_at": Maybe(TIME)}
 PULL = {"id": ID, "number": NUMBER, "title": Maybe(TEXT), "state": Maybe(TEXT), "draft": Maybe(FLAG),
         "merged_at": Maybe(TIME), "user": Maybe(ACCOUNT), "assignees": Maybe([ACCOUNT]),
-        "head": Maybe({"ref": Maybe(TEXT)}), "html_url": Maybe(TEXT), "created_at": Maybe(TIME),
+        "head": Maybe({"ref": Maybe(TEXT), "repo": Maybe({"id": ID})}), "base": Maybe({"repo": Maybe({"id": ID})}),
+        "html_url": Maybe(TEXT), "created_at": Maybe(TIME),
         "updated_at": Maybe(TIME)}
 ENVELOPE = {"installation": INSTALLATION, "repository": REPOSITORY}
 
@@ -58,7 +60,8 @@ def track_job(ctx: Context) -> None:
         known = conn.execute(select(sessions.c.id).where(sessions.c.repository_id == repository["id"],
                                                          sessions.c.run_id == job["run_id"])).first()
     if known is None:
-        # Only the agent's branches can hold its runs: spares a GET for every other CI job.
+        # Spares a GET for every other CI job. A session on a person's own branch is indexed from its
+        # workflow_run deliveries instead; its jobs count once the run is known.
         if not (job.get("head_branch") or "").startswith(model.COPILOT_BRANCH_PREFIX):
             return
         run = ctx.github.get(f"/repos/{repository['full_name']}/actions/runs/{job['run_id']}")
@@ -71,7 +74,8 @@ def track_job(ctx: Context) -> None:
 
 @on("pull_request", shape={**ENVELOPE, "pull_request": PULL})
 def track_pull(ctx: Context) -> None:
-    """Record a pull request the agent works on and link its sessions; other PRs are not tracked."""
+    """Record a pull request the agent works on and link its sessions; other PRs are not tracked
+    (a person's pull request is, once a session ran on its branch), nor are PRs from forks."""
     pull = ctx.payload["pull_request"]
     repository = ctx.payload["repository"]
     if not (model.is_copilot_pull(pull, ctx.runtime.settings.copilot_logins)
@@ -94,9 +98,15 @@ def request_timeline(runtime, row, *, budgeted: bool = False) -> None:
     if row.pr_number is not None:
         _enqueue_timeline(runtime, row.installation_id, row.repository_id, row.repository, number=row.pr_number,
                           budgeted=budgeted)
-    elif (row.head_branch or "").startswith(model.COPILOT_BRANCH_PREFIX):
+    elif has_branch_to_search(row):
         _enqueue_timeline(runtime, row.installation_id, row.repository_id, row.repository, branch=row.head_branch,
                           budgeted=budgeted)
+
+
+def has_branch_to_search(row) -> bool:
+    """Whether a session's pull request can be looked up by its branch: any branch of the repository
+    itself (the agent's `copilot/…`, or a person's own PR's branch a session was started on)."""
+    return bool(row.head_branch) and row.head_repository_id == row.repository_id
 
 
 def _enqueue_timeline(runtime, installation_id: int, repository_id: int, repository: str, *,
@@ -133,6 +143,7 @@ def reconcile(runtime, *, installation_id: int, repository_id: int, repository: 
             spend()
             owner = repository.split("/", 1)[0]
             found = github.get(f"/repos/{repository}/pulls", params={"head": f"{owner}:{branch}", "state": "all"})
+            found = [p for p in found if model.head_repository_id(p) == repository_id]  # never a fork's
             if not found:
                 return  # no pull request on the branch yet; its `opened` event will link the sessions
             pull = max(found, key=lambda p: p["number"])

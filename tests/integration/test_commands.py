@@ -39,6 +39,27 @@ def test_list_shows_the_pull_requests_sessions(bot, fake_github, running):
     assert f"[run](https://github.com/{REPO}/actions/runs/5151)" in reply["body"]
 
 
+def test_a_fork_with_a_branch_named_like_the_agents_leaves_the_session_to_the_agents_pull_request(bot, fake_github):
+    # mallory's fork opens #8 from its own `copilot/fix-1` before the agent's run is seen; GitHub lists no
+    # pull request on the run. The session is #7's all the same.
+    fake_github.add_installation(INSTALLATION, "octo-org", [REPO])
+    t0 = float(int(time.time()) - 120)
+    fork = hooks.from_fork(fake_github, fake_github.add_pull(REPO, 8, author="mallory", title="Fix", draft=False,
+                                                             assignees=[], created_at=t0 - 60), "mallory")
+    run = fake_github.add_run(REPO, 5151, status="in_progress", conclusion=None, created_at=t0,
+                              run_started_at=t0 + 1, updated_at=t0 + 5, triggering_actor="monalisa")
+    real = fake_github.add_pull(REPO, PR, created_at=t0 + 20)
+    bot.start_web()
+    settle(bot, [("pull_request", hooks.pull_request("opened", fake_github, fork, INSTALLATION)),
+                 ("workflow_run", hooks.workflow_run("in_progress", fake_github, run, INSTALLATION)),
+                 ("pull_request", hooks.pull_request("opened", fake_github, real, INSTALLATION))])
+
+    made, _ = comment(bot, fake_github, "/session list")
+
+    [reply] = replies(fake_github, made)
+    assert "| 1 | 🟢 running | monalisa |" in reply["body"]
+
+
 def test_stop_by_a_writer_cancels_the_run_once_and_records_who(bot, fake_github, running):
     fake_github.permissions[(REPO, "hubot")] = "maintain"
 

@@ -138,3 +138,82 @@ def test_non_copilot_runs_and_pull_requests_never_create_sessions(bot, fake_gith
     assert bot.count(db.pull_requests) == 0
     assert [r.path for r in fake_github.calls("GET", "/repos/*")] == [f"/repos/{REPO}/actions/runs/51"], \
         "only the job on an agent branch needed its run fetched to be classified"
+
+
+def test_a_fork_pull_request_on_a_branch_named_like_the_agents_never_takes_its_session(bot, fake_github):
+    fake_github.add_installation(INSTALLATION, "octo-org", [REPO])
+    t0 = float(int(time.time()) - 600)
+    run = fake_github.add_run(REPO, 4242, status="in_progress", conclusion=None, head_branch="copilot/fix-42",
+                              created_at=t0)  # GitHub filled no pull_requests
+    fork = hooks.from_fork(fake_github, fake_github.add_pull(REPO, 8, author="mallory", head_branch="copilot/fix-42",
+                                                             title="Fix 42", draft=False, assignees=[],
+                                                             created_at=t0 - 60), "mallory")
+    bot.start_web()
+
+    settle(bot, [("pull_request", hooks.pull_request("opened", fake_github, fork, INSTALLATION)),
+                 ("workflow_run", hooks.workflow_run("in_progress", fake_github, run, INSTALLATION))])
+
+    [session] = sessions_in(bot)
+    assert session.pr_number is None, "the fork's pull request did not capture the run"
+    assert bot.count(db.pull_requests) == 0
+
+    real = fake_github.add_pull(REPO, 9, head_branch="copilot/fix-42", created_at=t0 + 20)
+    settle(bot, [("pull_request", hooks.pull_request("opened", fake_github, real, INSTALLATION)),
+                 ("pull_request", hooks.pull_request("synchronize", fake_github, fork, INSTALLATION))])
+
+    [session] = sessions_in(bot)
+    assert (session.pr_number, session.number) == (9, 1)
+    with bot.engine.connect() as conn:
+        assert conn.execute(select(db.pull_requests.c.number)).scalars().all() == [9]
+
+
+def test_a_branch_look_up_never_takes_a_pull_request_whose_head_is_another_repository(bot, fake_github):
+    # GitHub's `head=owner:ref` filter names the owner, not the repository: a fork the same owner
+    # keeps under another name answers it too.
+    fake_github.add_installation(INSTALLATION, "octo-org", [REPO])
+    t0 = float(int(time.time()) - 600)
+    run = fake_github.add_run(REPO, 4242, status="in_progress", conclusion=None, head_branch="copilot/fix-42",
+                              created_at=t0)
+    hooks.from_fork(fake_github, fake_github.add_pull(REPO, 8, head_branch="copilot/fix-42", created_at=t0 - 60),
+                    "octo-org", "app-copy")
+    bot.start_web()
+
+    settle(bot, [("workflow_run", hooks.workflow_run("in_progress", fake_github, run, INSTALLATION))])
+
+    assert fake_github.calls("GET", f"/repos/{REPO}/pulls"), "the branch was looked up"
+    [session] = sessions_in(bot)
+    assert session.pr_number is None
+    assert bot.count(db.pull_requests) == 0
+
+
+def test_a_session_on_a_persons_own_pull_request_joins_it_by_its_branch(bot, fake_github):
+    fake_github.add_installation(INSTALLATION, "octo-org", [REPO])
+    t0 = float(int(time.time()) - 600)
+    mine = fake_github.add_pull(REPO, 12, author="monalisa", head_branch="feature/login", title="Login form",
+                                draft=False, assignees=[], created_at=t0 - 3600)
+    run = fake_github.add_run(REPO, 4343, status="in_progress", conclusion=None, head_branch="feature/login",
+                              created_at=t0, triggering_actor="monalisa")  # no pull_requests either
+    bot.start_web()
+
+    settle(bot, [("pull_request", hooks.pull_request("opened", fake_github, mine, INSTALLATION)),
+                 ("workflow_run", hooks.workflow_run("in_progress", fake_github, run, INSTALLATION))])
+
+    [session] = sessions_in(bot)
+    assert (session.pr_number, session.number, session.starter) == (12, 1, "monalisa")
+    with bot.engine.connect() as conn:
+        pr = conn.execute(select(db.pull_requests)).one()
+    assert (pr.number, pr.author, pr.head_branch) == (12, "monalisa", "feature/login")
+
+
+def test_a_code_review_in_the_timeline_is_neither_a_sessions_start_nor_its_end(bot, fake_github):
+    deliveries, t0 = a_copilot_pull_request_at_work(fake_github)
+    # hubot asks Copilot for a review while the session works: no agent run starts near it.
+    fake_github.add_timeline_event(REPO, 7, "copilot_work_started", actor="hubot", created_at=t0 + 150)
+    fake_github.add_timeline_event(REPO, 7, "copilot_work_finished_failure", actor="Copilot", created_at=t0 + 200)
+    fake_github.actions.timelines[(REPO, 7)].sort(key=lambda e: e["created_at"])
+    bot.start_web()
+
+    settle(bot, deliveries)
+
+    [session] = sessions_in(bot)
+    assert (session.starter, session.starter_source, session.timeline_outcome) == ("monalisa", "timeline", "finished")
