@@ -13,10 +13,11 @@ from tests.fakegithub import payloads
 INSTALLATION, REPO, PR, RUN = 88, "octo-org/app", 7, 5151
 
 
-def open_session(bot, fake, **web_settings) -> dict:
+def open_session(bot, fake, *, permissions: dict | None = None, **web_settings) -> dict:
     """PR #7, opened by Copilot for monalisa, with session 1 (run 5151) running; starts the web
-    process with `web_settings` and returns the run."""
-    fake.add_installation(INSTALLATION, "octo-org", [REPO])
+    process with `web_settings` and returns the run. The installation has the manifest's
+    permissions, or `permissions`."""
+    fake.add_installation(INSTALLATION, "octo-org", [REPO], permissions=permissions)
     t0 = float(int(time.time()) - 120)
     run = fake.add_run(REPO, RUN, status="in_progress", conclusion=None, pull_requests=[PR], created_at=t0,
                        run_started_at=t0 + 1, updated_at=t0 + 5, triggering_actor="monalisa")

@@ -2,27 +2,34 @@
 
 A handler that fails transiently is retried by the queue; from the third attempt on, the reply
 says so ("could not …: GitHub answered 502, retrying") and is edited when the outcome is known,
-so nobody is left with silence.
+so nobody is left with silence. A request GitHub refuses because the installation lacks a
+permission is answered once, naming the permission and where an owner grants it; no retry.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import select
 
 from bot import log
 from bot.commands import replies
 from bot.commands.parse import Command, Invalid, parse
 from bot.commands.registry import COMMANDS, help_table
 from bot.commands.runs import load_run, update_run
-from bot.db import config_notices, dialect_insert
+from bot.db import config_notices, dialect_insert, installations
 from bot.errors import TransientError
+from bot.github import permissions
+from bot.github.errors import GitHubError, MissingPermission
 from bot.inert import one_line
 from bot.jobs import Job, handles
 from bot.repo_config import PATH, RepoConfig
 
 SAY_RETRYING_FROM_ATTEMPT = 3
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -63,13 +70,17 @@ def run_command(runtime, job: Job, run) -> None:
             client.post(f"/repos/{run.repository}/issues/comments/{run.comment_id}/reactions",
                         json={"content": "eyes"})
             update_run(runtime.engine, run.id, reacted=True)
-        config, problem, sha = runtime.repo_configs.get(client, run.repository)
-        if problem:
-            _explain_config_once(runtime, client, run, problem, sha)
-        parsed = parse(run.text, config.prefix)
+        parsed = None
         try:
+            config, problem, sha = runtime.repo_configs.get(client, run.repository)
+            if problem:
+                _explain_config_once(runtime, client, run, problem, sha)
+            parsed = parse(run.text, config.prefix)
             body = answer(Invocation(runtime, run, parsed, client, config) if isinstance(parsed, Command) else None,
                           parsed, config.prefix)
+        except MissingPermission as exc:  # only an owner can fix this: say how, once, and end
+            logger.warning("installation lacks a permission: %s", exc)
+            body = missing_permission(runtime, run, exc, parsed.name if isinstance(parsed, Command) else None)
         except TransientError as exc:
             if job.attempts >= SAY_RETRYING_FROM_ATTEMPT:
                 name = parsed.name if isinstance(parsed, Command) else "this"
@@ -86,6 +97,29 @@ def answer(invocation: Invocation | None, parsed: Command | Invalid, prefix: str
     if isinstance(parsed, Invalid):
         return f"I did not understand that: {parsed.reason}.\n\n{help_table(prefix)}"
     return COMMANDS[parsed.name].handle(invocation)
+
+
+def missing_permission(runtime, run, exc: MissingPermission, name: str | None) -> str:
+    """The reply when GitHub refused a request for a permission the installation lacks."""
+    what = f"`{name}`" if name else "this"
+    needs = permissions.describe(exc.needs) if exc.needs else "a permission it does not have"
+    return (f"could not finish {what}: GitHub refused it because this installation of the App lacks "
+            f"{needs}. An owner of the account can grant it in the installation's settings: "
+            f"{_settings_url(runtime, run.installation_id)}")
+
+
+def _settings_url(runtime, installation_id: int) -> str:
+    """The installation's settings page: the account from the installation index, else from GitHub."""
+    with runtime.engine.connect() as conn:
+        row = conn.execute(select(installations.c.account_login, installations.c.account_type)
+                           .where(installations.c.id == installation_id)).first()
+    if row is None or row.account_type not in ("User", "Organization"):
+        try:
+            account = runtime.github.app().get(f"/app/installations/{installation_id}").get("account") or {}
+            row = (account.get("login"), account.get("type"))
+        except (GitHubError, TransientError):
+            row = (None, None)  # the user form still reaches an owner's list of installations
+    return permissions.settings_url(installation_id, row[0], row[1])
 
 
 def _explain_config_once(runtime, client, run, problem: str, sha: str | None) -> None:

@@ -1,8 +1,9 @@
 """How GitHub's answers and connection failures become the job queue's exceptions.
 
-A 4xx GitHub meant is a GitHubError (permanent); a rate limit is RetryLater (deferred, never slept
-through in a worker); a failure of the connection or a 5xx is TransientError, `ambiguous` when the
-request may have taken effect.
+A 4xx GitHub meant is a GitHubError (permanent); a 403 "Resource not accessible by integration" is
+a MissingPermission (permanent too: only an owner granting the permission helps); a rate limit is
+RetryLater (deferred, never slept through in a worker); a failure of the connection or a 5xx is
+TransientError, `ambiguous` when the request may have taken effect.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from bot.errors import PermanentError, RetryLater, TransientError
+from bot.github import permissions
 
 SECONDARY_LIMIT_WAIT = 60.0
 
@@ -26,6 +28,18 @@ class GitHubError(PermanentError):
         self.message = message
         self.documentation_url = documentation_url
 
+
+class MissingPermission(GitHubError):
+    """GitHub's 403 "Resource not accessible by integration": the installation lacks a permission.
+
+    `needs` is what the route needs (any one of the sets, from bot.github.permissions); None for
+    a route the table does not know.
+    """
+
+    def __init__(self, message: str, documentation_url: str | None, where: str):
+        super().__init__(403, message, documentation_url, where)
+        method, _, path = where.partition(" ")
+        self.needs = permissions.needed(method, path)
 
 
 class BlobMissing(TransientError):
@@ -91,4 +105,7 @@ def error_for(resp: requests.Response, where: str, now: float) -> Exception:
             candidates.append(now + SECONDARY_LIMIT_WAIT)  # GitHub's advice when it gives no hint
         if candidates:
             return RetryLater(max(candidates), f"GitHub rate limit ({status}) on {where}")
-    return GitHubError(status, message, _error_body(resp).get("documentation_url"), where)
+    documentation_url = _error_body(resp).get("documentation_url")
+    if status == 403 and message == permissions.NOT_ACCESSIBLE:
+        return MissingPermission(message, documentation_url, where)
+    return GitHubError(status, message, documentation_url, where)

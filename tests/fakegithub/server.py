@@ -23,16 +23,18 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from cryptography.hazmat.primitives import serialization
 from requests.structures import CaseInsensitiveDict
 
+from bot.github import permissions
+
 from . import actions, auth, comments, contents, control, hooks, logs, objects, routes
 from .openapi import API_VERSION, spec
 from .wire import Recorded, Response, error
 
 RATE_LIMIT = 5000
 _RESET = Response(0)  # a fault's answer meaning: close the connection without answering
-DEFAULT_PERMISSIONS = {"actions": "read", "checks": "write", "contents": "read", "issues": "write",
-                       "metadata": "read", "pull_requests": "write"}
-DEFAULT_EVENTS = ["check_run", "issue_comment", "pull_request", "pull_request_review",
-                  "workflow_job", "workflow_run"]
+DEFAULT_PERMISSIONS = permissions.default_permissions()  # config/app-manifest.yml, what the App asks for
+DEFAULT_EVENTS = permissions.default_events()
+# What each installation-token route needs, from GitHub's documentation (see bot/github/permissions.py).
+REQUIRED = {(method, template): (needs, doc) for method, template, needs, doc in permissions.ROUTES}
 
 
 @dataclass
@@ -338,14 +340,18 @@ class FakeGitHub:
             who = f" for installation ID {req.installation_id}" if req.installation_id else ""
             return error(403, f"API rate limit exceeded{who}.",
                          "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api")
-        invalid_body = op.validate_body(req.body)
-        if invalid_body:  # routes may trust their bodies: GitHub refuses these before acting
-            return error(422, "Invalid request.\n\n" + "\n".join(invalid_body))
         params = {name: op.parameters[name].coerce(value) if name in op.parameters else value
                   for name, value in raw_params.items()}
         if token and "owner" in params and "repo" in params and not self._reaches(
                 token, f"{params['owner']}/{params['repo']}"):
             return error(404, "Not Found")  # GitHub hides what a token cannot see
+        if route.auth == "token":
+            refusal = self._unpermitted(req, token, op.template)
+            if refusal:
+                return refusal
+        invalid_body = op.validate_body(req.body)
+        if invalid_body:  # routes may trust their bodies: GitHub refuses these before acting
+            return error(422, "Invalid request.\n\n" + "\n".join(invalid_body))
 
         response = _as_response(route.handler(req, params))
         self._problem(req, *(f"the fake's answer is not GitHub-shaped: {p}" for p in
@@ -383,6 +389,23 @@ class FakeGitHub:
         if bots_fault and not self._expected_auth_failures:
             self._problem(req, f"401 {message}")
         return error(401, message)
+
+    def _unpermitted(self, req: Recorded, token: auth.Token, template: str) -> Response | None:
+        """GitHub's 403 when the token's permissions cover none of the route's permission sets.
+
+        A token holds what it was issued with, and never more than its installation has now.
+        """
+        if (req.method, template) not in REQUIRED:
+            self._problem(req, f"no documented permission for {req.method} {template}; add it to "
+                               "bot.github.permissions.ROUTES from GitHub's documentation")
+            return None
+        needs, doc = REQUIRED[(req.method, template)]
+        current = self.installations[token.installation_id]["permissions"]
+        granted = {name: level for name, level in token.permissions.items()
+                   if permissions.covers(current, (name, level))}
+        if not needs or any(permissions.covers(granted, need) for need in needs):
+            return None
+        return error(403, permissions.NOT_ACCESSIBLE, doc)
 
     def _reaches(self, token: auth.Token, full_name: str) -> bool:
         names = token.repositories or self.installation_repositories.get(token.installation_id, [])

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import db
+from bot.github.permissions import default_permissions
 from bot.status_comment import MARKER as STATUS_MARKER
 from tests import agentlogs, sessions_payloads as hooks
 from tests.copilot_pr import INSTALLATION, PR, REPO, comment, open_session, replies, settle
@@ -352,3 +353,19 @@ def test_the_status_comment_is_finalised_when_the_pull_request_is_merged(bot, fa
 
     with bot.engine.connect() as conn:
         assert conn.execute(select(db.status_comments.c.finalised)).scalar() is True
+
+
+def test_a_stop_the_installation_lacks_actions_write_for_is_explained_once_and_not_retried(bot, fake_github):
+    open_session(bot, fake_github, permissions={**default_permissions(), "actions": "read"})
+    fake_github.permissions[(REPO, "hubot")] = "write"
+
+    made, _ = comment(bot, fake_github, "/session stop")
+
+    [refused] = fake_github.calls("POST", f"/repos/{REPO}/actions/runs/5151/cancel")
+    assert refused.status == 403
+    [reply] = replies(fake_github, made)
+    assert "`actions: write`" in reply["body"]
+    assert f"https://github.com/organizations/octo-org/settings/installations/{INSTALLATION}" in reply["body"]
+    with bot.engine.connect() as conn:
+        [job] = conn.execute(select(db.jobs).where(db.jobs.c.kind == "command")).all()
+    assert (job.state, job.attempts) == ("done", 1)
