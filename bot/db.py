@@ -184,7 +184,8 @@ backfill_budgets = Table(
     metadata,
     Column("installation_id", BigInteger, primary_key=True, autoincrement=False),
     Column("calls_left", Integer, nullable=False),
-    Column("delivery", String(64), nullable=False),  # the delivery that granted it: a retry gets no more
+    # When it was granted: one grant per installation and BUDGET_PERIOD, whatever delivery asks again.
+    Column("granted_at", Float, nullable=False, server_default="0"),
     Column("updated_at", Float, nullable=False),
 )
 

@@ -200,3 +200,15 @@ def test_uninstalling_forgets_the_installations_sessions(indexed):
     store.forget(indexed, installation_id=1)
     with indexed.connect() as conn:
         assert conn.execute(select(sessions.c.installation_id).distinct()).scalars().all() == [2]
+
+
+def test_a_backfill_budget_is_granted_once_a_day_per_installation_whatever_delivery_asks(engine):
+    """Before: granted once per delivery id, so the same signed body replayed under a new id granted it again."""
+    store.grant_budget(engine, 9, 3, now=T0)
+    assert [store.spend_budget(engine, 9) for _ in range(2)] == [True, True]
+
+    store.grant_budget(engine, 9, 3, now=T0 + 60)  # a replayed installation delivery, a minute later
+    assert [store.spend_budget(engine, 9) for _ in range(2)] == [True, False]
+
+    store.grant_budget(engine, 9, 3, now=T0 + store.BUDGET_PERIOD + 1)  # the next day: a new backfill may run
+    assert store.spend_budget(engine, 9)

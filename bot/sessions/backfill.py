@@ -4,7 +4,8 @@ forgets them on removal, once GitHub confirms it).
 Backfilled sessions are flagged so nothing ever comments on them. The backfill runs inside the
 `installation` delivery, after bot.installations has listed the repositories; all of it (runs,
 then PR timelines queued as jobs) shares one budget of GitHub calls per installation
-(BACKFILL_API_BUDGET), granted once per delivery so a retried delivery cannot spend it twice.
+(BACKFILL_API_BUDGET), granted at most once a day per installation, so neither a retried delivery
+nor a replayed one (the same signed body under a new delivery id) can spend it twice.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def _backfill_all(ctx: Context, repos: list[dict]) -> None:
     settings = ctx.runtime.settings
     if not repos or settings.backfill_days == 0 or settings.backfill_max_runs == 0:
         return
-    store.grant_budget(ctx.runtime.engine, ctx.installation_id, settings.backfill_api_budget, ctx.delivery_id)
+    store.grant_budget(ctx.runtime.engine, ctx.installation_id, settings.backfill_api_budget)
     for repo in repos:
         result = backfill(ctx.runtime, installation_id=ctx.installation_id, repository_id=repo["id"],
                           repository=repo["full_name"], budgeted=True)

@@ -14,6 +14,9 @@ from sqlalchemy.engine import Connection, Engine
 from bot.db import backfill_budgets, dialect_insert, pull_requests, sessions
 from bot.sessions import model
 
+# A backfill budget is granted at most once per installation in this many seconds (bot/sessions/backfill.py).
+BUDGET_PERIOD = 86_400.0
+
 PAGE_SIZE = 50
 
 
@@ -153,13 +156,18 @@ def forget(engine: Engine, *, installation_id: int | None = None, repository_ids
             conn.execute(delete(backfill_budgets).where(backfill_budgets.c.installation_id == installation_id))
 
 
-def grant_budget(engine: Engine, installation_id: int, calls: int, delivery: str) -> None:
-    """Give an installation's backfill a fresh budget of GitHub calls, once per delivery."""
-    values = dict(calls_left=calls, delivery=delivery, updated_at=time.time())
+def grant_budget(engine: Engine, installation_id: int, calls: int, now: float | None = None) -> None:
+    """Give an installation's backfill a fresh budget of GitHub calls, at most once per BUDGET_PERIOD.
+
+    Keyed by installation, not by delivery: a retried delivery, or the same signed body replayed
+    under a new delivery id, finds the budget already granted and adds nothing to it.
+    """
+    now = time.time() if now is None else now
+    values = dict(calls_left=calls, granted_at=now, updated_at=now)
     with engine.begin() as conn:
         insert = dialect_insert(conn, backfill_budgets).values(installation_id=installation_id, **values)
         conn.execute(insert.on_conflict_do_update(index_elements=["installation_id"], set_=values,
-                                                  where=backfill_budgets.c.delivery != delivery))
+                                                  where=backfill_budgets.c.granted_at <= now - BUDGET_PERIOD))
 
 
 def spend_budget(engine: Engine, installation_id: int) -> bool:
