@@ -213,6 +213,7 @@ command_runs = Table(
     Column("answered_at", Float),
     UniqueConstraint("comment_id", "position", "text", name="uq_command_runs_line"),
     Index("ix_command_runs_sender", "repository_id", "sender_id", "created_at"),
+    Index("ix_command_runs_waiting", "installation_id", "sender_id", "state"),  # a person's turn (intake)
 )
 
 # Who stopped which session, when, and what became of it (the audit trail of /session stop).

@@ -24,6 +24,9 @@ from bot.github.errors import GitHubError
 _SLASH_LINE = linear(r"(?:^|\r)\s*/", multiline=True)  # RE2's ^ follows \n only; GitHub also ends lines at \r
 WINDOW = 60.0
 _RATE_LIMIT_LOCK = 1  # the first part of the advisory lock key of one person's commands in a repository
+# A command's GitHub writes (the 👀 reaction, the reply, a cancel), and the least time one is counted
+# as taking, for turns to keep their order when writes are not paced (GITHUB_WRITE_INTERVAL_SECONDS=0).
+WRITES_PER_COMMAND, MIN_WRITE_SECONDS = 3, 0.01
 COMMENT = {"installation": INSTALLATION, "repository": REPOSITORY, "issue": {"number": NUMBER},
            "comment": {"id": ID, "body": Maybe(TEXT)}, "sender": {"login": TEXT, "id": ID, "type": Maybe(TEXT)},
            "changes": Maybe({"body": Maybe({"from": Maybe(TEXT)})})}
@@ -63,6 +66,7 @@ def receive_comment(ctx: Context) -> None:
         # Count, then insert, as one: two comments of one person at once must not both pass the limit.
         serialise(conn, _RATE_LIMIT_LOCK, repository["id"], sender["id"])
         recent = _recent(conn, repository["id"], sender["id"], now - WINDOW)
+        waiting = _waiting(conn, ctx.installation_id, sender["id"])
         run_ids = []
         for line in lines:
             state = "pending"
@@ -83,8 +87,12 @@ def receive_comment(ctx: Context) -> None:
                 recent["all"] += 1
                 recent["limited"] += state == "limited"
         if run_ids:
-            # One job per comment: its commands run in the order they were written.
-            queue.enqueue(conn, "command", {"runs": run_ids})
+            # One job per comment: its commands run in the order they were written. Writes are paced
+            # per installation, so each person's commands take turns with everyone else's: each of
+            # theirs still waiting puts this job one command's writes later, and a flood delays its
+            # sender, not the next person.
+            share = max(ctx.runtime.settings.github_write_interval, MIN_WRITE_SECONDS) * WRITES_PER_COMMAND
+            queue.enqueue(conn, "command", {"runs": run_ids}, run_at=now + waiting * share)
     queue.wake()
 
 
@@ -104,6 +112,13 @@ def _covered(ctx: Context, repository: dict) -> bool:
             return False  # GitHub hides what an installation cannot see
         raise
     return isinstance(found, dict) and found.get("id") == repository["id"]
+
+
+def _waiting(conn, installation_id: int, sender_id: int) -> int:
+    """How many of the sender's commands in this installation are still waiting for their answer."""
+    return conn.execute(select(func.count()).select_from(command_runs).where(
+        command_runs.c.installation_id == installation_id, command_runs.c.sender_id == sender_id,
+        command_runs.c.state == "pending")).scalar_one()
 
 
 def _recent(conn, repository_id: int, sender_id: int, since: float) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import pytest
@@ -53,3 +54,25 @@ def test_two_comments_racing_cannot_pass_the_command_limit_together(bot, fake_gi
         states = dict(conn.execute(select(db.command_runs.c.state, func.count())
                                    .group_by(db.command_runs.c.state)).all())
     assert states.get("pending", 0) == limit and states.get("limited", 0) == 1, states
+
+
+def test_a_flood_of_commands_delays_its_sender_not_the_next_person(bot, fake_github):
+    """Before: command jobs ran in the order they came, so a person's command waited behind every
+    command of whoever flooded the pull request first (writes are paced per installation)."""
+    open_session(bot, INSTALLATION, REPO, PR, RUN)
+    # Turns as the default pacing makes them (a write a second); this bot's client itself does not wait.
+    bot.runtime.settings = dataclasses.replace(bot.runtime.settings, github_write_interval=1.0)
+    for login in ("flooder", "flooder", "flooder", "alice"):
+        _, payload = comment_payload(fake_github, INSTALLATION, REPO, PR, "/session list\n\n/session help",
+                                     login=login)
+        assert bot.deliver("issue_comment", payload) == 202
+
+    answered = []
+    while (job := bot.runtime.queue.claim("test")) is not None:
+        if job.kind == "command":
+            with bot.engine.connect() as conn:
+                answered.append(conn.execute(select(db.command_runs.c.sender_login).where(
+                    db.command_runs.c.id == job.args["runs"][0])).scalar_one())
+        run_job(bot.runtime, job)
+
+    assert answered == ["flooder", "alice", "flooder", "flooder"]
