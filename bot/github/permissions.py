@@ -10,7 +10,6 @@ The fake GitHub refuses by this map; the bot explains a refusal by it.
 from __future__ import annotations
 
 import functools
-import re
 from pathlib import Path
 
 import yaml
@@ -105,18 +104,23 @@ def covers(granted: dict, level_of: tuple[str, str]) -> bool:
     return LEVELS.get(granted.get(name) or "", 0) >= LEVELS[level]
 
 
-@functools.cache
-def _compiled() -> list[tuple[str, re.Pattern, tuple, str]]:
-    return [(method, re.compile(re.sub(r"\\\{[a-z_]+\\\}", "[^/]+", re.escape(template)) + "$"), needs, doc)
-            for method, template, needs, doc in ROUTES]
-
-
 def route_of(method: str, path: str) -> tuple[str, str, tuple[tuple[str, str], ...], str] | None:
     """The ROUTES row for a request (`path` may carry a base path such as /api/v3), or None."""
-    for row, (m, pattern, _, _) in zip(ROUTES, _compiled()):
-        if m == method.upper() and pattern.search(path.split("?", 1)[0]):
+    segments = path.split("?", 1)[0].strip("/").split("/")
+    for row in ROUTES:
+        if row[0] == method.upper() and _ends_with(segments, row[1]):
             return row
     return None
+
+
+def _ends_with(segments: list[str], template: str) -> bool:
+    """Whether a path's last segments are `template`'s, each `{name}` standing for one non-empty segment."""
+    wanted = template.strip("/").split("/")
+    if len(segments) < len(wanted):
+        return False
+    tail = segments[len(segments) - len(wanted):]
+    return all(have and (want == have or (want.startswith("{") and want.endswith("}")))
+               for want, have in zip(wanted, tail))
 
 
 def needed(method: str, path: str) -> tuple[tuple[str, str], ...] | None:
