@@ -35,6 +35,15 @@ def _fresh_database(database_url, tmp_path):
     return database_url.rsplit("/", 1)[0] + f"/{name}", (admin, name)
 
 
+def _drop(cleanup) -> None:
+    """Drop the database `_fresh_database` made (None on SQLite: its file goes with tmp_path)."""
+    if cleanup:
+        admin, name = cleanup
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def test_several_processes_migrating_at_once_do_not_race(database_url, tmp_path):
     url, cleanup = _fresh_database(database_url, tmp_path)
     script = "import sys; from bot import db; db.upgrade(db.make_engine(sys.argv[1]))"
@@ -45,11 +54,7 @@ def test_several_processes_migrating_at_once_do_not_race(database_url, tmp_path)
     engine = db.make_engine(url)
     assert db.current_revision(engine) == db.head_revision()
     engine.dispose()
-    if cleanup:
-        admin, name = cleanup
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+    _drop(cleanup)
 
 
 @pytest.mark.parametrize("url", ["sqlite:///{tmp}/deep/dir/bot.sqlite3"])
@@ -86,8 +91,4 @@ def test_revision_0005_gives_existing_sessions_their_repository_as_head_and_pull
         command.upgrade(db._alembic_config(conn), "head")
         assert conn.execute(text("SELECT head_repository_id FROM sessions")).scalar() == 501
     engine.dispose()
-    if cleanup:
-        admin, name = cleanup
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+    _drop(cleanup)
