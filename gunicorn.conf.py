@@ -11,7 +11,7 @@ import sys
 import tempfile
 
 from bot.config import ConfigError, load_settings
-from bot.log import gunicorn_logconfig
+from bot.logging_config import gunicorn_logconfig
 
 try:
     _settings = load_settings()

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from bot import db  # noqa: E402
-from bot.sessions import model, store  # noqa: E402
+from bot.sessions import model, queries as index_queries  # noqa: E402
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BASE_TIME = 1_700_000_000.0
@@ -72,27 +72,27 @@ def queries(n: int, rng: random.Random) -> dict[str, callable]:
     def pr(conn):
         repo = rng.randrange(s["repos"])
         prs = max(1, (n // s["repos"]) // 3)
-        return store.sessions_of_pull(conn, repo, rng.randrange(prs) + 1)
+        return index_queries.sessions_of_pull(conn, repo, rng.randrange(prs) + 1)
 
     def typical(conn, **filters):
-        return store.list_sessions(conn, installation_id=1 + rng.randrange(s["installations"]), **filters)
+        return index_queries.list_sessions(conn, installation_id=1 + rng.randrange(s["installations"]), **filters)
 
     def page_two(conn, installation_id):
-        first = store.list_sessions(conn, installation_id=installation_id)
-        return store.list_sessions(conn, installation_id=installation_id, cursor=first.cursor)
+        first = index_queries.list_sessions(conn, installation_id=installation_id)
+        return index_queries.list_sessions(conn, installation_id=installation_id, cursor=first.cursor)
 
     return {
         "sessions of one PR": pr,
         "newest page, typical installation": lambda conn: typical(conn),
-        "newest page, largest installation": lambda conn: store.list_sessions(conn, installation_id=0),
+        "newest page, largest installation": lambda conn: index_queries.list_sessions(conn, installation_id=0),
         "page 1 + page 2 (keyset), largest": lambda conn: page_two(conn, 0),
-        "newest page by state, largest": lambda conn: store.list_sessions(
+        "newest page by state, largest": lambda conn: index_queries.list_sessions(
             conn, installation_id=0, state=rng.choice(model.STATES)),
-        "newest page by user, largest": lambda conn: store.list_sessions(
+        "newest page by user, largest": lambda conn: index_queries.list_sessions(
             conn, installation_id=0, starter=f"user-{rng.randrange(997)}"),
-        "counts by state, typical": lambda conn: store.counts_by_state(
+        "counts by state, typical": lambda conn: index_queries.counts_by_state(
             conn, installation_id=1 + rng.randrange(s["installations"])),
-        "counts by state, largest": lambda conn: store.counts_by_state(conn, installation_id=0),
+        "counts by state, largest": lambda conn: index_queries.counts_by_state(conn, installation_id=0),
     }
 
 

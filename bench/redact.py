@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.redact
 
-`redact` runs on every log line the bot writes (bot/log.py) and on every text a log summary keeps, so
+`redact` runs on every log line the bot writes (bot/logging_config.py) and on every text a log summary keeps, so
 a typical line should cost well under 50 µs. Texts: a plain 200-character log line, one naming a
 secret-like word (which wakes the keyword-gated rules), one holding a secret, and a 4 KB excerpt of
 agent output (pytest, git, paths). Best of five repeats, as `timeit` advises.

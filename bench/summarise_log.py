@@ -25,8 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.servers import children  # noqa: E402
-from bot.logs.fetch import summarise_run  # noqa: E402
-from bot.logs.render import render  # noqa: E402
+from bot.log_summaries import summarise_run  # noqa: E402
+from bot.logs.render import summary_markdown  # noqa: E402
 from tests.agentlogs import run_logs_zip, write_agent_log  # noqa: E402
 
 
@@ -103,7 +103,7 @@ def measure(archive: Path) -> dict:
     started, cpu = time.perf_counter(), time.process_time()
     with _ChildPeak() as child:
         summary = summarise_run(client, "octo-org/hello", 1, budget=BUDGET)
-    body = render(summary, state="completed", duration=1234, run_url="https://github.com/o/r/actions/runs/1",
+    body = summary_markdown(summary, state="completed", duration=1234, run_url="https://github.com/o/r/actions/runs/1",
                   log_url="https://github.com/o/r/actions/runs/1/job/2", full=True)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     reaped = resource.getrusage(resource.RUSAGE_CHILDREN)  # the only child: the summariser

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy.exc import OperationalError
 
-from bot import cli, db, log, pages
+from bot import cli, db, logging_config, pages
 from bot.config import ConfigError, Settings, describe, load_settings
 from bot.runtime import Runtime, build_runtime
 from bot.webhooks import Intake
@@ -16,7 +16,7 @@ EXTENSION = "session_bot"
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the WSGI app. Migrates the database (unless AUTO_MIGRATE=0); starts no threads."""
     settings = settings or load_settings()
-    log.configure(settings.log_level, settings.log_format)
+    logging_config.configure(settings.log_level, settings.log_format)
     runtime = build_runtime(settings)
     if settings.auto_migrate:
         try:

@@ -5,7 +5,7 @@ Modules register where they live, as Probot's `app.on("issue_comment.created", â
     @on("installation.created", "installation.unsuspend")
     def sync_installation(ctx: Context) -> None: ...
 
-`bot/handlers.py` imports the modules whose handlers exist. The stored delivery is processed by
+`bot/handlers/` holds every handler module, in the order they run. The stored delivery is processed by
 the `delivery` job below: it decodes the body and calls every handler registered for
 `event` and for `event.action`; an event nobody handles is marked `ignored`.
 """
@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from sqlalchemy import exc as sql_errors, select, update
 
-from bot import log
+from bot import logging_config
 from bot.db import deliveries, installations
 from bot.errors import PermanentError
 from bot.jobs import Job, handles
@@ -98,7 +98,7 @@ def process_delivery(runtime, job: Job) -> None:
         row = conn.execute(select(deliveries).where(deliveries.c.id == job.delivery_id)).first()
     if row is None:
         return  # pruned by retention before it ran; nothing to do
-    with log.context(delivery_id=row.guid, event=row.event, installation_id=row.installation_id):
+    with logging_config.context(delivery_id=row.guid, event=row.event, installation_id=row.installation_id):
         functions = handlers_for(row.event, row.action)
         if row.event not in ("installation", "installation_repositories") and _suspended(runtime, row.installation_id):
             functions = []

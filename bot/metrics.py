@@ -67,7 +67,7 @@ class DatabaseCollector:
         yield from (by_event, by_state, oldest, latency)
 
 
-def render(engine) -> bytes:
+def exposition(engine) -> bytes:
     """The /metrics page."""
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -68,4 +68,4 @@ def readyz():
 
 @blueprint.get("/metrics")
 def metrics_page():
-    return Response(metrics.render(current_runtime().engine), mimetype="text/plain; version=0.0.4")
+    return Response(metrics.exposition(current_runtime().engine), mimetype="text/plain; version=0.0.4")

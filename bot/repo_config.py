@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import yaml
 
+from bot.github import api
 from bot.github.errors import GitHubError
 from bot.inert import code_span, one_line
 from bot.patterns import linear
@@ -52,7 +53,7 @@ class ConfigProblem(ValueError):
     """The file is there but does not say something the bot understands."""
 
 
-def parse(text: str) -> RepoConfig:
+def read_config(text: str) -> RepoConfig:
     """The config a file's text describes; ConfigProblem (with the reason) if it is invalid."""
     if len(text) > MAX_CHARS:
         raise ConfigProblem(f"it is {len(text):,} characters long; a settings file this bot reads is at most "
@@ -112,7 +113,7 @@ def _names(value, setting: str) -> tuple[str, ...]:
 def fetch(client, store, repository: str) -> tuple[RepoConfig, str | None, str | None]:
     """(config, problem, file sha) for "owner/name"; defaults when there is no file."""
     try:
-        content, _changed = client.get_conditional(f"/repos/{repository}/contents/{PATH}", store=store)
+        content = api.file_contents(client, repository, PATH, store)
     except GitHubError as exc:
         if exc.status == 404:
             return RepoConfig(), None, None
@@ -121,7 +122,7 @@ def fetch(client, store, repository: str) -> tuple[RepoConfig, str | None, str |
         return RepoConfig(), f"`{PATH}` is not a file", None
     try:
         text = base64.b64decode(content.get("content") or "").decode("utf-8")
-        return parse(text), None, content.get("sha")
+        return read_config(text), None, content.get("sha")
     except ConfigProblem as exc:  # its text is inert markdown already
         return RepoConfig(), str(exc), content.get("sha")
     except ValueError as exc:  # not base64, not UTF-8

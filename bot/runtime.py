@@ -28,6 +28,7 @@ class Runtime:
     github: "GitHub | None"  # None in setup mode: no App credentials yet
     permissions: PermissionCache
     repo_configs: ConfigCache
+    etags: DatabaseETagStore  # the one ETag store: conditional GETs of every process share it
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -58,9 +59,10 @@ def build_runtime(settings: Settings) -> Runtime:
             write_interval=settings.github_write_interval,
             ambiguous_wait=settings.github_ambiguous_wait,
         )
+    etags = DatabaseETagStore(engine)
     return Runtime(settings=settings, engine=engine, queue=queue, github=github,
                    permissions=PermissionCache(settings.permission_cache_ttl),
-                   repo_configs=ConfigCache(DatabaseETagStore(engine), settings.config_cache_ttl))
+                   repo_configs=ConfigCache(etags, settings.config_cache_ttl), etags=etags)
 
 
 def current_runtime() -> Runtime:

@@ -17,7 +17,7 @@ import threading
 import time
 import traceback
 
-from bot import handlers, jobs, log, metrics, schedule  # noqa: F401  (handlers registers the job kinds)
+from bot import handlers, jobs, logging_config, metrics, schedule  # noqa: F401  (handlers registers the job kinds)
 from bot.errors import PermanentError, RetryLater
 from bot.jobs import Job
 
@@ -27,7 +27,7 @@ logger = logging.getLogger("bot.worker")
 def run_job(runtime, job: Job) -> str:
     """Run one claimed job and record its outcome; returns the job's new state."""
     queue = runtime.queue
-    with log.context(job_id=job.id, job_kind=job.kind):
+    with logging_config.context(job_id=job.id, job_kind=job.kind):
         if job.attempts > queue.max_attempts:
             # Its workers keep dying mid-job (the lease lapsed each time): stop feeding it to them.
             queue.fail(job, "gave up: the job's worker died on every attempt", permanent=True)
@@ -164,7 +164,7 @@ def main() -> int:
 
     try:
         settings = load_settings()
-        log.configure(settings.log_level, settings.log_format)
+        logging_config.configure(settings.log_level, settings.log_format)
         runtime = build_runtime(settings)
     except ConfigError as exc:
         print(f"session-bot: configuration error: {exc}", file=sys.stderr)

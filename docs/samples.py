@@ -12,14 +12,14 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
-from bot.commands.list import sessions_table  # noqa: E402
+from bot.commands.session_text import sessions_table  # noqa: E402
 from bot.commands.parse import find_commands  # noqa: E402
 from bot.commands.registry import COMMANDS  # noqa: E402
-from bot.commands.replies import render as reply  # noqa: E402
-from bot.logs.parse import parse  # noqa: E402
-from bot.logs.render import render as render_log  # noqa: E402
+from bot.commands.replies import reply_body as reply  # noqa: E402
+from bot.logs.reader import read_events  # noqa: E402
+from bot.logs.render import summary_markdown as render_log  # noqa: E402
 from bot.logs.summary import summarise  # noqa: E402
-from bot.status_comment import render as status  # noqa: E402
+from bot.handlers.status_comment import status_body as status  # noqa: E402
 from tests import agentlogs  # noqa: E402
 
 import bot.handlers  # noqa: E402,F401  (registers the commands)
@@ -49,7 +49,7 @@ def _command(text: str):
 def _agent_log_summary():
     log = agentlogs.AgentLog()
     agentlogs.session(log, turns=2)
-    return summarise(parse(log.stream()))
+    return summarise(read_events(log.stream()))
 
 
 WHICH_LINES = (

@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select
 from bot.app import create_app, runtime_of
 from bot.config import Settings
 from bot.db import deliveries, jobs
-from bot.deliveries.cli import parse_duration
+from bot.cli.deliveries import parse_duration
 
 
 @pytest.fixture

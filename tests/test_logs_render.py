@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from bot.logs.parse import parse
-from bot.logs.render import MAX_CHARS, format_duration, render, size
+from bot.logs.reader import read_events
+from bot.logs.render import MAX_CHARS, format_duration, size, summary_markdown
 from bot.logs.summary import summarise
 from tests.agentlogs import WORKDIR, AgentLog, session, write_agent_log
 from tests.markdown_oracle import live
@@ -19,7 +19,7 @@ LOG = "https://github.com/octo-org/hello/actions/runs/9/job/11"
 def rendered(log_or_stream, **kw) -> str:
     stream = log_or_stream.stream() if isinstance(log_or_stream, AgentLog) else log_or_stream
     options = {"state": "completed", "duration": 754, "run_url": RUN, "log_url": LOG, **kw}
-    return render(summarise(parse(stream)), **options)
+    return summary_markdown(summarise(read_events(stream)), **options)
 
 
 def test_headline_says_state_duration_model_and_tokens():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.logs.parse import parse
+from bot.logs.reader import read_events
 from bot.logs.shell import is_test
 from bot.logs.summary import Summary, summarise
 from tests.agentlogs import WORKDIR, AgentLog, session
@@ -11,7 +11,7 @@ GHP = "ghp_" + "Z9y8X7w6V5" * 4
 
 
 def summary_of(log: AgentLog) -> Summary:
-    return summarise(parse(log.stream()))
+    return summarise(read_events(log.stream()))
 
 
 def test_file_tools_are_sorted_into_read_created_and_edited_with_repository_paths():

@@ -79,10 +79,10 @@ EVERY_PATTERN = [p for p in _every_pattern() if all(p is not v for v in VENDORED
 
 def test_the_import_walk_finds_the_patterns_of_every_layer():
     from bot import redact, webhooks
-    from bot.commands import log
+    from bot.commands import show_log
     from bot.logs import shell
 
-    for pattern in (redact._ASSIGNED, webhooks._GUID, log._CHECKLIST, shell._TEST):
+    for pattern in (redact._ASSIGNED, webhooks._GUID, show_log._CHECKLIST, shell._TEST):
         assert pattern in EVERY_PATTERN
 
 

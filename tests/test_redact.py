@@ -7,7 +7,7 @@ import string
 
 import pytest
 
-from bot import log
+from bot import logging_config
 from bot.redact import clipped, redact
 
 GHP = "ghp_" + "A1b2C3d4E5" * 4
@@ -151,16 +151,16 @@ def test_a_quoted_value_cut_by_the_window_is_redacted_before_the_final_clip():
 def test_log_lines_are_redacted_and_clipped():
     record = logging.LogRecord("bot", logging.INFO, __file__, 1, "pushed with %s then %s", (GHP, "x " * 50_000), None)
 
-    line = json.loads(log.JsonFormatter().format(record))["msg"]
+    line = json.loads(logging_config.JsonFormatter().format(record))["msg"]
 
     assert GHP not in line and "[redacted]" in line
-    assert len(line) == log.MESSAGE_CHARS and line.endswith("…")
+    assert len(line) == logging_config.MESSAGE_CHARS and line.endswith("…")
 
 
 def test_gunicorns_lines_quoting_a_client_are_cut_short_before_anything_else():
     quoted = "Invalid request from ip=10.0.0.1: Invalid HTTP request line: '" + "password" * 500 + "'"
     record = logging.LogRecord("gunicorn.error", logging.WARNING, __file__, 1, quoted, (), None)
 
-    assert log.ClipGunicorn().filter(record)
+    assert logging_config.ClipGunicorn().filter(record)
 
-    assert len(record.getMessage()) == log.GUNICORN_CHARS
+    assert len(record.getMessage()) == logging_config.GUNICORN_CHARS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.repo_config import ConfigProblem, RepoConfig, parse
+from bot.repo_config import ConfigProblem, RepoConfig, read_config
 
 
 @pytest.mark.parametrize("text, config", [
@@ -16,7 +16,7 @@ from bot.repo_config import ConfigProblem, RepoConfig, parse
     ("status_comment: false\nsummary: full\n", RepoConfig(status_comment=False, summary="full")),
 ])
 def test_valid_files(text, config):
-    assert parse(text) == config
+    assert read_config(text) == config
 
 
 @pytest.mark.parametrize("text, reason", [
@@ -34,4 +34,4 @@ def test_valid_files(text, config):
 ])
 def test_invalid_files_say_why(text, reason):
     with pytest.raises(ConfigProblem, match=reason.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")):
-        parse(text)
+        read_config(text)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.db import sessions
-from bot.sessions import model, store
+from bot.sessions import model, queries, store
 
 REPO_ID, REPO = 501, "octo-org/app"
 FORK_ID = 666  # mallory/app, a fork of octo-org/app
@@ -35,7 +35,7 @@ def observe(engine, run_id: int, rec: model.Record, *, installation_id: int = 1,
 
 def numbers(engine, pr: int = 7) -> dict[int, int]:
     with engine.connect() as conn:
-        return {row.run_id: row.number for row in store.sessions_of_pull(conn, REPO_ID, pr)}
+        return {row.run_id: row.number for row in queries.sessions_of_pull(conn, REPO_ID, pr)}
 
 
 def pull(number: int, branch: str, *, updated: str = "2025-06-15T10:00:00Z", author: str = "Copilot",
@@ -140,7 +140,7 @@ def test_the_timeline_names_starters_the_runs_did_not(engine):
     assert store.apply_timeline(engine, REPO_ID, 7, timeline, LOGINS) == 0, "the same timeline changes nothing"
     with engine.connect() as conn:
         rows = {r.run_id: (r.starter, r.starter_source, r.timeline_outcome)
-                for r in store.sessions_of_pull(conn, REPO_ID, 7)}
+                for r in queries.sessions_of_pull(conn, REPO_ID, 7)}
     assert rows == {11: ("monalisa", "timeline", "finished"), 12: ("hubot", "run", None)}
 
 
@@ -164,7 +164,7 @@ def test_keyset_pages_list_every_session_once_newest_first(indexed):
     seen, cursor = [], None
     with indexed.connect() as conn:
         while True:
-            page = store.list_sessions(conn, installation_id=1, limit=4, cursor=cursor)
+            page = queries.list_sessions(conn, installation_id=1, limit=4, cursor=cursor)
             seen += [row.run_id for row in page.items]
             if page.cursor is None:
                 break
@@ -182,18 +182,18 @@ def test_keyset_pages_list_every_session_once_newest_first(indexed):
 ])
 def test_sessions_by_state_user_repository_and_pull_request(indexed, filters, expected):
     with indexed.connect() as conn:
-        assert [row.run_id for row in store.list_sessions(conn, **filters).items] == expected
+        assert [row.run_id for row in queries.list_sessions(conn, **filters).items] == expected
 
 
 def test_counts_by_state(indexed):
     with indexed.connect() as conn:
-        assert store.counts_by_state(conn, installation_id=1) == {
+        assert queries.counts_by_state(conn, installation_id=1) == {
             "queued": 2, "in_progress": 2, "completed": 3, "failed": 2, "cancelled": 0, "timed_out": 0}
 
 
 def test_a_bad_cursor_is_refused(indexed):
     with indexed.connect() as conn, pytest.raises(ValueError, match="not a session cursor"):
-        store.list_sessions(conn, cursor="nonsense")
+        queries.list_sessions(conn, cursor="nonsense")
 
 
 def test_uninstalling_forgets_the_installations_sessions(indexed):

@@ -6,6 +6,8 @@ import threading
 import time
 from typing import Callable
 
+from bot.github import api
+
 WRITE = ("admin", "maintain", "write")
 # GitHub's roles (`role_name`); a custom role is read by its legacy `permission` (admin, write, read, none).
 ROLES = (*WRITE, "triage", "read", "none")
@@ -27,7 +29,7 @@ class PermissionCache:
             cached = self._answers.get(key)
         if cached and cached[1] > self.clock():
             return cached[0]
-        answer = client.get(f"/repos/{repository}/collaborators/{login}/permission")
+        answer = api.collaborator_permission(client, repository, login)
         level = answer.get("role_name") if answer.get("role_name") in ROLES else answer.get("permission") or "none"
         with self._lock:
             self._answers[key] = (level, self.clock() + self.ttl)

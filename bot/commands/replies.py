@@ -10,6 +10,7 @@ from __future__ import annotations
 from bot.commands.parse import Command, parse
 from bot.commands.runs import update_run
 from bot.errors import TransientError
+from bot.github import api
 from bot.inert import code_span
 from bot.redact import redact
 
@@ -21,7 +22,7 @@ def marker(run, suffix: str = "") -> str:
     return f"<!-- session-bot:reply {run.comment_id}:{run.position}{':' + suffix if suffix else ''} {name} -->"
 
 
-def render(run, body: str, suffix: str = "") -> str:
+def reply_body(run, body: str, suffix: str = "") -> str:
     """The whole reply: marker, the command quoted, the commenter mentioned, the answer."""
     quoted = code_span(redact(run.text))
     return f"{marker(run, suffix)}\n> {quoted}\n\n@{run.sender_login} {body}"
@@ -31,22 +32,21 @@ def post_new(client, run, body: str, *, suffix: str, retrying: bool) -> int:
     """Post a further comment answering `run` (notifying the asker); a retry first looks for it."""
     if retrying and (found := _find(client, run, suffix)) is not None:
         return found
-    text = render(run, body, suffix)
-    return client.post(f"/repos/{run.repository}/issues/{run.pr_number}/comments", json={"body": text})["id"]
+    text = reply_body(run, body, suffix)
+    return api.post_comment(client, run.repository, run.pr_number, text)
 
 
 def send(engine, client, run, body: str) -> int:
     """Create or edit the reply to `run`; returns the reply's comment id."""
-    owner_repo = run.repository
-    text = render(run, body)
+    text = reply_body(run, body)
     reply_id = run.reply_comment_id
     if reply_id is None and run.reply_uncertain:
         reply_id = _find(client, run)
     if reply_id is not None:
-        client.patch(f"/repos/{owner_repo}/issues/comments/{reply_id}", json={"body": text})
+        api.edit_comment(client, run.repository, reply_id, text)
     else:
         try:
-            reply_id = client.post(f"/repos/{owner_repo}/issues/{run.pr_number}/comments", json={"body": text})["id"]
+            reply_id = api.post_comment(client, run.repository, run.pr_number, text)
         except TransientError as exc:
             if getattr(exc, "ambiguous", False):
                 update_run(engine, run.id, reply_uncertain=True)
@@ -57,7 +57,7 @@ def send(engine, client, run, body: str) -> int:
 
 def _find(client, run, suffix: str = "") -> int | None:
     wanted = marker(run, suffix)
-    for comment in client.paginate(f"/repos/{run.repository}/issues/{run.pr_number}/comments"):
+    for comment in api.comments(client, run.repository, run.pr_number):
         if (comment.get("body") or "").startswith(wanted):
             return comment["id"]
     return None

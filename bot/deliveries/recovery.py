@@ -21,6 +21,7 @@ from sqlalchemy import func, select, update
 from bot.db import deliveries, dialect_insert, redelivery_cursor, redelivery_requests
 from bot.deliveries.plan import GITHUB_RETENTION, Attempt, Decision, Plan, Requested, plan
 from bot.errors import RetryLater, TransientError
+from bot.github import api
 from bot.github.errors import GitHubError
 from bot.schedule import periodic
 
@@ -86,7 +87,7 @@ def recover(runtime, *, since: float | None = None, limit: int | None = None, ma
 
     client = runtime.github.app()
     attempts = []
-    for item in client.paginate("/app/hook/deliveries"):
+    for item in api.hook_deliveries(client):
         attempt = Attempt.from_github(item)
         if attempt.delivered_at < low:
             break  # newest first: the rest were examined before, or are past GitHub's retention
@@ -135,7 +136,7 @@ def _redeliver(runtime, client, decision: Decision) -> str:
     if claimed is None:
         return "skipped: another run asked for this attempt just now"
     try:
-        client.post(f"/app/hook/deliveries/{decision.latest.id}/attempts")
+        api.redeliver(client, decision.latest.id)
     except GitHubError as exc:
         # 404/422: GitHub no longer has it (past retention) or will not redeliver it; counted as spent.
         _record(runtime.engine, claimed, f"refused: {exc.status} {exc.message}")

@@ -3,7 +3,7 @@
     python -m bot.logs.child FD BUDGET
 
 reads the zip from the inherited file descriptor FD, summarises the agent's lines and writes
-`Summary.to_dict()` as JSON to stdout. Nothing else: bot/logs/fetch.py downloads, and
+`Summary.to_dict()` as JSON to stdout. Nothing else: bot/log_summaries.py downloads, and
 bot/logs/isolate.py runs this under a wall-clock budget of BUDGET seconds.
 """
 
@@ -19,7 +19,7 @@ import zipfile
 from typing import IO, BinaryIO
 
 from bot import faults
-from bot.logs.parse import parse
+from bot.logs.reader import read_events
 from bot.logs.summary import Summary, summarise
 
 AGENT_STEP = "Processing Request.txt"
@@ -28,7 +28,7 @@ AGENT_STEP = "Processing Request.txt"
 def summarise_archive(file: BinaryIO) -> Summary:
     """The Summary of the agent's lines in a run's log archive (a seekable zip file)."""
     with zipfile.ZipFile(file) as archive, agent_stream(archive) as stream:
-        return summarise(parse(stream))
+        return summarise(read_events(stream))
 
 
 def agent_stream(archive: zipfile.ZipFile) -> "_Members":

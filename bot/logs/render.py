@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Callable
 
-from bot.logs.summary import MESSAGE_CHARS, Command, Sample, Summary
+from bot.logs.summary import MESSAGE_CHARS, Sample, ShellCommand, Summary
 from bot.inert import code_block, code_span, one_line, prose
 from bot.redact import redact
 
@@ -20,7 +20,7 @@ def size(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def render(summary: Summary, *, state: str, duration: float | timedelta | None, run_url: str,
+def summary_markdown(summary: Summary, *, state: str, duration: float | timedelta | None, run_url: str,
            log_url: str, full: bool = False) -> str:
     """The `/session log` comment body for `summary` (at most MAX_CHARS); `full` gives each section more room."""
     more = f"[the full log]({log_url})"
@@ -143,7 +143,7 @@ def _files(s: Summary, budget: int, more: str, full: bool) -> str:
     return _details(summary, "\n\n".join(blocks))
 
 
-def _command_item(c: Command, excerpts: bool) -> str:
+def _command_item(c: ShellCommand, excerpts: bool) -> str:
     mark = "❌" if c.failed else ("✅" if c.exit_code == 0 else "•")
     exit_note = f" (exit {c.exit_code})" if c.exit_code not in (None, 0) else ""
     item = f"- {mark} {code_span(c.command)}{exit_note}"

@@ -6,7 +6,7 @@ from collections import Counter, OrderedDict, deque
 from dataclasses import asdict, dataclass, field
 from typing import Iterable
 
-from bot.logs import parse as ev
+from bot.logs import reader as ev
 from bot.logs.shell import is_test, outcome, tidy
 from bot.patterns import linear
 from bot.redact import WINDOW, clipped, redact, window
@@ -40,7 +40,7 @@ class Sample:
 
 
 @dataclass
-class Command:
+class ShellCommand:
     """A shell command the agent ran, and what came of it."""
 
     command: str
@@ -102,8 +102,8 @@ class Summary:
     def from_dict(cls, data: dict) -> "Summary":
         """The Summary `to_dict` gave."""
         data = dict(data)
-        for name, item in (("progress", None), ("commands", Command), ("tests", Command),
-                           ("failures", Command), ("errors", None)):
+        for name, item in (("progress", None), ("commands", ShellCommand), ("tests", ShellCommand),
+                           ("failures", ShellCommand), ("errors", None)):
             sample = data[name]
             data[name] = Sample([item(**x) if item else x for x in sample["head"]],
                                 [item(**x) if item else x for x in sample["tail"]], sample["total"])
@@ -145,7 +145,7 @@ class _Fold:
                                                     _Bounded(KEEP_FAILURES))
         self.files: dict[str, FileActivity] = {}
         self.tools: Counter = Counter()
-        self.pending: OrderedDict[str, Command] = OrderedDict()  # commands still waiting for output
+        self.pending: OrderedDict[str, ShellCommand] = OrderedDict()  # commands still waiting for output
         self.final = self.last_words = ""
 
     def add(self, event: ev.Event) -> None:
@@ -225,7 +225,7 @@ class _Fold:
     def command(self, call_id: str, args: dict) -> None:
         text = tidy(window(args["command"], COMMAND_CHARS))
         description = args.get("description") if isinstance(args.get("description"), str) else ""
-        command = Command(text, window(description, LINE_CHARS), test=is_test(text))
+        command = ShellCommand(text, window(description, LINE_CHARS), test=is_test(text))
         self.commands.append(command)
         if command.test:
             self.tests.append(command)
@@ -240,7 +240,7 @@ class _Fold:
         elif result.name not in ("bash", "async_bash", "think", "read_bash") and _is_error(result.content):
             self.errors.append(f"{result.name}: {window(result.content.strip(), LINE_CHARS)}")
 
-    def outcome(self, command: Command, output: str) -> None:
+    def outcome(self, command: ShellCommand, output: str) -> None:
         command.exit_code, command.failed, command.excerpt = outcome(_tail(output, EXCERPT_CHARS), test=command.test)
         if command.failed:
             self.failures.append(command)
@@ -254,7 +254,7 @@ class _Fold:
         s.setup = [clipped(x, LINE_CHARS) for x in s.setup]
         s.progress = self.progress.sample(lambda x: clipped(x, LINE_CHARS))
         s.errors = self.errors.sample(lambda x: clipped(x, LINE_CHARS))
-        cleaned: dict[int, Command] = {}  # one Command can be in commands, tests and failures
+        cleaned: dict[int, ShellCommand] = {}  # one ShellCommand can be in commands, tests and failures
         s.commands, s.tests, s.failures = (b.sample(lambda c: _clean_command(c, cleaned))
                                            for b in (self.commands, self.tests, self.failures))
         s.files = [_clean_file(f) for f in self.files.values()]
@@ -288,10 +288,10 @@ def _tail(text: str, limit: int) -> str:
     return cut[min(starts) + 1:] if starts else ""
 
 
-def _clean_command(command: Command, done: dict[int, Command]) -> Command:
+def _clean_command(command: ShellCommand, done: dict[int, ShellCommand]) -> ShellCommand:
     if id(command) not in done:
         excerpt = redact(command.excerpt)
-        done[id(command)] = Command(clipped(command.command, COMMAND_CHARS), clipped(command.description, LINE_CHARS),
+        done[id(command)] = ShellCommand(clipped(command.command, COMMAND_CHARS), clipped(command.description, LINE_CHARS),
                                     command.exit_code, command.test, command.failed, excerpt[-EXCERPT_CHARS:])
     return done[id(command)]
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Iterable, Sequence
 
 STATES = ("queued", "in_progress", "completed", "failed", "cancelled", "timed_out")
+RUNNING = ("queued", "in_progress")  # the states of a session not finished yet
 COPILOT_BRANCH_PREFIX = "copilot/"
 # How far apart a `copilot_work_started` timeline event and its run's creation may be.
 TIMELINE_SKEW = 120.0
@@ -38,6 +39,12 @@ def is_same_repository_pull(pull: dict) -> bool:
     so a fork's branch named `copilot/…` is somebody else's branch, whatever its name."""
     head = head_repository_id(pull)
     return head is not None and head == ((pull.get("base") or {}).get("repo") or {}).get("id")
+
+
+def has_branch_to_search(row) -> bool:
+    """Whether a session's pull request can be looked up by its branch: any branch of the repository
+    itself (the agent's `copilot/…`, or a person's own PR's branch a session was started on)."""
+    return bool(row.head_branch) and row.head_repository_id == row.repository_id
 
 
 def is_copilot_pull(pull: dict, logins: Iterable[str]) -> bool:

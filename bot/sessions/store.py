@@ -1,23 +1,20 @@
-"""The session index in the database: merging observations, numbering, linking, and queries."""
+"""The session index in the database: merging observations, numbering, linking (queries: bot/sessions/queries.py)."""
 
 from __future__ import annotations
 
-import base64
 import json
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from bot.db import backfill_budgets, dialect_insert, pull_requests, sessions
 from bot.sessions import model
 
-# A backfill budget is granted at most once per installation in this many seconds (bot/sessions/backfill.py).
+# A backfill budget is granted at most once per installation in this many seconds (bot/handlers/backfill.py).
 BUDGET_PERIOD = 86_400.0
-
-PAGE_SIZE = 50
 
 
 def _record_of(row) -> model.Record:
@@ -177,66 +174,3 @@ def spend_budget(engine: Engine, installation_id: int) -> bool:
                                                              backfill_budgets.c.calls_left > 0)
                               .values(calls_left=backfill_budgets.c.calls_left - 1, updated_at=time.time()))
     return result.rowcount == 1
-
-
-# -- queries -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Page:
-    """Sessions newest first, and the cursor of the next page (None on the last)."""
-
-    items: list
-    cursor: str | None
-
-
-def _filters(*, installation_id=None, repository_id=None, repository=None, pr_number=None, state=None,
-             starter=None) -> list:
-    found = []
-    for column, value in ((sessions.c.installation_id, installation_id), (sessions.c.repository_id, repository_id),
-                          (sessions.c.repository, repository), (sessions.c.pr_number, pr_number),
-                          (sessions.c.state, state), (sessions.c.starter, starter)):
-        if value is not None:
-            found.append(column == value)
-    return found
-
-
-def list_sessions(conn: Connection, *, limit: int = PAGE_SIZE, cursor: str | None = None, **filters) -> Page:
-    """Sessions matching the filters (installation_id, repository_id, repository, pr_number, state,
-    starter), newest first, one keyset page after `cursor`."""
-    where = _filters(**filters)
-    if cursor:
-        created, session_id = _decode(cursor)
-        where.append(or_(sessions.c.created_at < created,
-                         and_(sessions.c.created_at == created, sessions.c.id < session_id)))
-    rows = conn.execute(select(sessions).where(*where)
-                        .order_by(sessions.c.created_at.desc(), sessions.c.id.desc()).limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, _encode(rows[-1].created_at, rows[-1].id) if more else None)
-
-
-def sessions_of_pull(conn: Connection, repository_id: int, number: int) -> list:
-    """A pull request's sessions by their number (1, 2, …); unnumbered ones are not linked yet."""
-    return conn.execute(select(sessions).where(sessions.c.repository_id == repository_id,
-                                               sessions.c.pr_number == number)
-                        .order_by(sessions.c.number)).all()
-
-
-def counts_by_state(conn: Connection, **filters) -> dict[str, int]:
-    """How many sessions are in each state (every state present, zeros included)."""
-    rows = conn.execute(select(sessions.c.state, func.count()).where(*_filters(**filters))
-                        .group_by(sessions.c.state)).all()
-    return {state: 0 for state in model.STATES} | {state: count for state, count in rows}
-
-
-def _encode(created_at: float, session_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{created_at!r}:{session_id}".encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str) -> tuple[float, int]:
-    try:
-        created, _, session_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition(":")
-        return float(created), int(session_id)
-    except ValueError:
-        raise ValueError(f"not a session cursor: {cursor!r}") from None

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.status_comment import MARKER as STATUS_MARKER
+from bot.handlers.status_comment import MARKER as STATUS_MARKER
 from tests import sessions_payloads as hooks
 from tests.copilot_pr import INSTALLATION, PR, REPO, RUN, comment, comment_payload, open_session, replies, settle
 from tests.faults.conftest import cancels, job_states

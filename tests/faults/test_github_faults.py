@@ -9,7 +9,7 @@ import pytest
 
 from tests.copilot_pr import PR, REPO, RUN, comment, open_session, replies
 from tests.faults.conftest import cancels, job_states
-from bot.status_comment import MARKER as STATUS_MARKER
+from bot.handlers.status_comment import MARKER as STATUS_MARKER
 
 pytestmark = pytest.mark.slow
 

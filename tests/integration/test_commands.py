@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot import db
 from bot.github.permissions import default_permissions
-from bot.status_comment import MARKER as STATUS_MARKER
+from bot.handlers.status_comment import MARKER as STATUS_MARKER
 from tests import agentlogs, sessions_payloads as hooks
 from tests.copilot_pr import INSTALLATION, PR, REPO, comment, open_session, replies, settle
 

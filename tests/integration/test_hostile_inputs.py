@@ -15,7 +15,7 @@ import requests
 from sqlalchemy import select
 
 from bot import db
-from bot.log import GUNICORN_CHARS
+from bot.logging_config import GUNICORN_CHARS
 from tests import agentlogs, sessions_payloads as hooks
 from tests.copilot_pr import INSTALLATION, PR, REPO, comment, open_session, replies, settle
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import db
-from bot.commands import intake
+from bot.handlers import comments
 from bot.worker import run_job
 from tests.security.inprocess import InProcessBot, comment_payload, open_session
 
@@ -33,7 +33,7 @@ def test_two_comments_racing_cannot_pass_the_command_limit_together(bot, fake_gi
         assert bot.deliver("issue_comment", payload) == 202
     jobs = [bot.runtime.queue.claim("test") for _ in range(2)]
     counted = threading.Barrier(2, timeout=2)
-    recent = intake._recent
+    recent = comments._recent
 
     def count_then_wait(*args):
         found = recent(*args)
@@ -43,7 +43,7 @@ def test_two_comments_racing_cannot_pass_the_command_limit_together(bot, fake_gi
             pass  # the other intake waits for this one to commit first: no race to make
         return found
 
-    monkeypatch.setattr(intake, "_recent", count_then_wait)
+    monkeypatch.setattr(comments, "_recent", count_then_wait)
     threads = [threading.Thread(target=run_job, args=(bot.runtime, job)) for job in jobs]
     for thread in threads:
         thread.start()

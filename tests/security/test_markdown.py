@@ -15,13 +15,13 @@ import pytest
 import yaml
 from hypothesis import assume, example, given, strategies as st
 
-from bot.commands import log as log_command, replies
-from bot.commands.list import sessions_table
-from bot.commands.run import config_notice
+from bot.commands import show_log as log_command, replies
+from bot.commands.session_text import sessions_table
+from bot.commands.dispatch import config_notice
 from bot.inert import ZWSP, code_block, code_span, one_line, prose
-from bot.logs.render import render
-from bot.logs.summary import Command, FileActivity, Sample, Summary
-from bot.repo_config import ConfigProblem, parse as parse_config
+from bot.logs.render import summary_markdown
+from bot.logs.summary import FileActivity, ShellCommand, Sample, Summary
+from bot.repo_config import ConfigProblem, read_config as parse_config
 from tests.markdown_oracle import assert_inert, live
 
 # The reproduction: an agent's final message that broke out of a code span GitHub pairs across lines.
@@ -42,7 +42,7 @@ REPRODUCTIONS = [BREAKOUT, "![x](https://evil.example/p.png)", "[click](https://
 
 def summary_of(text: str) -> Summary:
     """A summary whose every text holds `text` (the outside fields of a `/session log` reply)."""
-    command = Command(text, text, 1, test=True, failed=True, excerpt=text)
+    command = ShellCommand(text, text, 1, test=True, failed=True, excerpt=text)
     return Summary(models=[text], requests=1, progress=Sample([text], [text], 3), pr_description=text, pr_title=text,
                    setup=[text], files=[FileActivity(text, reads=1), FileActivity(text + "1", edits=2, created=True)],
                    commands=Sample([command], [], 1), tests=Sample([command], [], 1), failures=Sample([command], [], 1),
@@ -50,7 +50,7 @@ def summary_of(text: str) -> Summary:
 
 
 def log_reply(text: str) -> str:
-    return render(summary_of(text), state="completed", duration=60, run_url="https://github.com/o/r/actions/runs/1",
+    return summary_markdown(summary_of(text), state="completed", duration=60, run_url="https://github.com/o/r/actions/runs/1",
                   log_url="https://github.com/o/r/actions/runs/1", full=True)
 
 
@@ -69,7 +69,7 @@ def progress_reply(text: str) -> str:
 
 def command_reply(text: str) -> str:
     run = SimpleNamespace(text="/session " + text, comment_id=1, position=0, sender_login="hubot")
-    return replies.render(run, "I did not understand that.")
+    return replies.reply_body(run, "I did not understand that.")
 
 
 def config_reply(text: str) -> str:

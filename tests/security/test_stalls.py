@@ -10,14 +10,14 @@ import time
 
 import pytest
 
-from bot.commands import log as log_command
+from bot.commands import show_log as log_command
 from bot.commands.parse import find_commands, parse as parse_command
-from bot.logs.parse import parse
+from bot.logs.reader import read_events
 from bot.logs.shell import is_test, outcome, tidy
 from bot.logs.summary import summarise
 from bot.inert import code_block, code_span, one_line, prose
 from bot.redact import MARK, clipped, redact
-from bot.repo_config import ConfigProblem, parse as parse_config
+from bot.repo_config import ConfigProblem, read_config as parse_config
 from tests import worstcases
 from tests.agentlogs import WORKDIR, AgentLog
 
@@ -54,7 +54,7 @@ def test_a_pr_title_tag_followed_by_spaces_is_read_at_once(spaces):
     log.chunk([{"delta": {"role": "assistant", "content": "<pr_title>" + " " * spaces}, "finish_reason": "stop"}])
     log.pr_title("Fix the parser", "Fixes it.")
 
-    summary = timed(lambda: summarise(parse(log.stream())))
+    summary = timed(lambda: summarise(read_events(log.stream())))
 
     assert summary.pr_title == "Fix the parser"
 
@@ -68,7 +68,7 @@ def test_long_paths_and_titles_are_clipped_before_they_are_redacted():
     log.tool("report_progress", "ok", commitMessage=hostile, prDescription=hostile)
     log.pr_title(hostile, hostile)
 
-    summary = timed(lambda: summarise(parse(log.stream())))
+    summary = timed(lambda: summarise(read_events(log.stream())))
 
     assert len(summary.pr_title) <= 300 and all(len(f.path) <= 300 for f in summary.files)
 
@@ -102,7 +102,7 @@ def test_tool_arguments_nested_past_the_recursion_limit_are_ignored_not_fatal():
     log.line("data: " + "[" * 100_000 + "]" * 100_000)
     log.final("Done.")
 
-    summary = timed(lambda: summarise(parse(log.stream())))
+    summary = timed(lambda: summarise(read_events(log.stream())))
 
     assert summary.final_message == "Done." and summary.tools == {"bash": 1}
     assert summary.stats.malformed == 2
@@ -163,5 +163,5 @@ def test_the_summariser_never_stalls_whichever_field_holds_the_text():
         log.final(text)
         log.pr_title(text, text)
         started = time.perf_counter()
-        summarise(parse(log.stream()))
+        summarise(read_events(log.stream()))
         assert time.perf_counter() - started < STALL, f"{name}"

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from bot import db
 from bot.db import jobs
-from bot.deliveries.cli import deliveries_group
+from bot.cli.deliveries import deliveries_group
 from bot.runtime import current_runtime
-from bot.sessions.cli import sessions_group
+from bot.cli.sessions import sessions_group
 
 
 def register(app: Flask) -> None:

@@ -15,20 +15,20 @@ import time
 
 from sqlalchemy import select, update
 
-from bot.commands import format, replies
+from bot.commands import replies, session_text
 from bot.commands.registry import command
 from bot.commands.runs import load_run
 from bot.db import dialect_insert, log_requests, session_summaries, sessions
 from bot.errors import TransientError
-from bot.events import Context, on
+from bot.github import api
 from bot.jobs import Job, handles
-from bot.logs.fetch import LogNotReady, SummaryFailed, SummaryTimeout, summarise_run
-from bot.logs.render import render
+from bot.log_summaries import LogNotReady, SummaryFailed, SummaryTimeout, summarise_run
+from bot.logs.render import summary_markdown
 from bot.logs.summary import Summary
 from bot.patterns import linear
 from bot.inert import one_line
 from bot.redact import redact
-from bot.sessions.store import sessions_of_pull
+from bot.sessions.queries import NoSuchSession, numbered_sessions, pick
 
 _CHECKLIST = linear(r"^[ \t]*[-*] \[( |x|X)\] (.+)$", multiline=True)
 
@@ -38,15 +38,15 @@ _CHECKLIST = linear(r"^[ \t]*[-*] \[( |x|X)\] (.+)$", multiline=True)
 def show_log(invocation) -> str:
     run = invocation.run
     with invocation.runtime.engine.connect() as conn:
-        numbered = [s for s in sessions_of_pull(conn, run.repository_id, run.pr_number) if s.number is not None]
-    if invocation.command.number is not None:
-        numbered = [s for s in numbered if s.number == invocation.command.number]
-        if not numbered:
-            return f"there is no session {invocation.command.number} on this pull request."
-    if not numbered:
+        numbered = numbered_sessions(conn, run.repository_id, run.pr_number)
+    try:
+        chosen = pick(numbered, number=invocation.command.number)
+    except NoSuchSession as exc:
+        return str(exc)
+    if not chosen:
         return "there are no Copilot agent sessions on this pull request yet."
-    session = numbered[-1]
-    if session.state not in format.RUNNING:
+    session = chosen[0]
+    if session.state not in session_text.RUNNING:
         try:
             full = invocation.command.full or invocation.config.summary == "full"
             body = summary_comment(invocation.runtime, invocation.client, session, full=full)
@@ -69,7 +69,7 @@ def summary_comment(runtime, client, session, *, full: bool) -> str:
                                 budget=runtime.settings.log_summary_budget)
         _store(runtime, session, summary)
     duration = (session.finished_at or time.time()) - (session.started_at or session.created_at)
-    return render(summary, state=session.state, duration=duration, run_url=session.html_url,
+    return summary_markdown(summary, state=session.state, duration=duration, run_url=session.html_url,
                   log_url=session.html_url, full=full)
 
 
@@ -85,14 +85,14 @@ def unsummarised(runtime, session, exc: SummaryTimeout | SummaryFailed) -> str:
 
 def progress_so_far(client, session) -> str:
     """A running session's visible progress: commits on the PR and the description's checklist."""
-    lines = [f"session {session.number} is {format.state(session.state)} "
-             f"(for {format.session_duration(session, time.time())})."]
-    commits = list(client.paginate(f"/repos/{session.repository}/pulls/{session.pr_number}/commits"))
+    lines = [f"session {session.number} is {session_text.state(session.state)} "
+             f"(for {session_text.session_duration(session, time.time())})."]
+    commits = list(api.pull_commits(client, session.repository, session.pr_number))
     if commits:
         lines.append(f"\n**Commits so far** ({len(commits)}):")
         lines += [f"- {one_line(redact(c['commit']['message'].splitlines()[0] if c['commit']['message'] else ''))}"
                   for c in commits[-20:]]
-    pull = client.get(f"/repos/{session.repository}/pulls/{session.pr_number}")
+    pull = api.pull_request(client, session.repository, session.pr_number)
     checklist = _CHECKLIST.findall(pull.get("body") or "")
     if checklist:
         done = sum(1 for mark, _ in checklist if mark.lower() == "x")
@@ -123,19 +123,6 @@ def _remember(runtime, run, session, full: bool) -> None:
         conn.execute(dialect_insert(conn, log_requests).values(
             command_run_id=run.id, repository_id=session.repository_id, run_id=session.run_id, full=full,
             created_at=time.time()).on_conflict_do_nothing(index_elements=["command_run_id"]))
-
-
-@on("workflow_run.completed")
-def session_ended(ctx: Context) -> None:
-    """Queue the summaries people asked for while this session ran."""
-    repository_id, run_id = ctx.payload["repository"]["id"], ctx.payload["workflow_run"]["id"]
-    with ctx.runtime.engine.begin() as conn:
-        waiting = conn.execute(select(log_requests.c.command_run_id).where(
-            log_requests.c.repository_id == repository_id, log_requests.c.run_id == run_id,
-            log_requests.c.posted_comment_id.is_(None))).scalars().all()
-        for command_run_id in waiting:
-            ctx.runtime.queue.enqueue(conn, "log.followup", {"run": command_run_id},
-                                      dedupe_key=f"log.followup:{command_run_id}")
 
 
 @handles("log.followup")

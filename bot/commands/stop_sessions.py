@@ -14,14 +14,14 @@ import time
 
 from sqlalchemy import select, update
 
-from bot.commands import format
+from bot.commands import session_text
 from bot.commands.permissions import WRITE, starter_may_stop
 from bot.commands.registry import command
 from bot.db import dialect_insert, session_stops
-from bot.github.errors import GitHubError
+from bot.github import api
 from bot.jobs import Job, handles
 from bot.repo_config import PATH
-from bot.sessions.store import sessions_of_pull
+from bot.sessions.queries import NoSuchSession, numbered_sessions, pick
 
 WHO = "people with write access, or who started the session (on a public repository: with triage access)"
 
@@ -31,24 +31,19 @@ WHO = "people with write access, or who started the session (on a public reposit
 def stop(invocation) -> str:
     run = invocation.run
     with invocation.runtime.engine.connect() as conn:
-        sessions = [s for s in sessions_of_pull(conn, run.repository_id, run.pr_number) if s.number is not None]
-    running = [s for s in sessions if s.state in format.RUNNING]
+        numbered = numbered_sessions(conn, run.repository_id, run.pr_number)
     wanted = invocation.command
-    if wanted.all:
-        targets = running
-    elif wanted.number is not None:
-        targets = [s for s in sessions if s.number == wanted.number]
-        if not targets:
-            return f"there is no session {wanted.number} on this pull request."
-    else:
-        targets = running[-1:]
+    try:
+        targets = pick(numbered, number=wanted.number, every_running=wanted.all, latest_running=True)
+    except NoSuchSession as exc:
+        return str(exc)
     if not targets:
         return "no session is running on this pull request."
 
     lines, refused, level = [], [], None
     for session in targets:
-        if session.state not in format.RUNNING:
-            lines.append(f"- session {session.number} already finished: {format.state(session.state)}.")
+        if session.state not in session_text.RUNNING:
+            lines.append(f"- session {session.number} already finished: {session_text.state(session.state)}.")
             continue
         level = level or invocation.runtime.permissions.level(invocation.client, run.installation_id,
                                                               run.repository, run.sender_login)
@@ -83,18 +78,13 @@ def _may_stop(invocation, level: str, starter: str | None) -> bool:
 
 def _public(invocation) -> bool:
     """Whether the commented repository is public, as GitHub says now (it can change any day)."""
-    return not invocation.client.get(f"/repos/{invocation.run.repository}").get("private", True)
+    return not api.repository(invocation.client, invocation.run.repository).get("private", True)
 
 
 def _in_team(client, team: str, login: str) -> bool:
     org, _, slug = team.partition("/")
-    try:
-        membership = client.get(f"/orgs/{org}/teams/{slug}/memberships/{login}")
-    except GitHubError as exc:
-        if exc.status == 404:
-            return False
-        raise
-    return membership.get("state") == "active"
+    membership = api.team_membership(client, org, slug, login)
+    return membership is not None and membership.get("state") == "active"
 
 
 def _cancel(invocation, session) -> str:
@@ -111,18 +101,17 @@ def _cancel(invocation, session) -> str:
         stop_row = conn.execute(select(session_stops).where(session_stops.c.command_run_id == run.id,
                                                             session_stops.c.run_id == session.run_id)).one()
     client = invocation.client
-    runs = f"/repos/{session.repository}/actions/runs/{session.run_id}"
     if stop_row.outcome != "sending":
         return _said(stop_row.outcome, runtime)
     if not first_try:  # a retry: the earlier cancel may have been sent already
-        status = client.get(runs)
+        status = api.workflow_run(client, session.repository, session.run_id)
         if status.get("status") == "completed":
             # Cancelled: most likely by our own earlier cancel, which GitHub took before the failure.
             outcome = "cancelled" if status.get("conclusion") == "cancelled" else "already_finished"
             _record_now(runtime, stop_row.id, outcome)
             return _said(outcome, runtime) if outcome == "cancelled" else \
                 f"its run had already finished ({status.get('conclusion')})."
-    if not _post_unless_finished(client, f"{runs}/cancel"):
+    if not api.cancel_run(client, session.repository, session.run_id):
         _record_now(runtime, stop_row.id, "already_finished")
         return "its run had already finished."
     with runtime.engine.begin() as conn:  # the outcome and its check, together or not at all
@@ -132,20 +121,9 @@ def _cancel(invocation, session) -> str:
     return _said("cancel_requested", runtime)
 
 
-def _post_unless_finished(client, path: str) -> bool:
-    """POST a cancel; False if GitHub says the run can no longer be cancelled (409: it finished)."""
-    try:
-        client.post(path)
-    except GitHubError as exc:
-        if exc.status != 409:
-            raise
-        return False
-    return True
-
-
 def _said(outcome: str, runtime) -> str:
     if outcome == "cancel_requested":
-        grace = format.duration(runtime.settings.stop_grace_period)
+        grace = session_text.duration(runtime.settings.stop_grace_period)
         return f"cancel requested; if its run is still going after {grace} it will be force-cancelled."
     if outcome in ("cancelled", "force_cancelled"):
         return "cancelled."
@@ -170,9 +148,8 @@ def verify_stopped(runtime, job: Job) -> None:
     if stop_row is None or stop_row.outcome != "cancel_requested":
         return
     client = runtime.github.installation(stop_row.installation_id)
-    runs = f"/repos/{stop_row.repository}/actions/runs/{stop_row.run_id}"
-    if client.get(runs).get("status") == "completed":
+    if api.workflow_run(client, stop_row.repository, stop_row.run_id).get("status") == "completed":
         _record_now(runtime, stop_row.id, "cancelled")
         return
-    forced = _post_unless_finished(client, f"{runs}/force-cancel")
+    forced = api.cancel_run(client, stop_row.repository, stop_row.run_id, force=True)
     _record_now(runtime, stop_row.id, "force_cancelled" if forced else "cancelled")

@@ -16,6 +16,7 @@ from sqlalchemy import delete, select, update
 
 from bot.db import dialect_insert, installations, repositories
 from bot.events import Context, on
+from bot.github import api
 from bot.github.errors import GitHubError
 from bot.sessions import store
 from bot.shapes import FLAG, ID, INSTALLATION, REPO_NAME, TEXT, TIME, Maybe
@@ -47,7 +48,7 @@ def sync_installation(ctx: Context) -> None:
         conn.execute(statement.on_conflict_do_update(index_elements=["id"], set_=values))
     if values["suspended"]:
         return
-    repos = list(ctx.github.paginate("/installation/repositories", item_key="repositories"))
+    repos = list(api.installation_repositories(ctx.github))
     with ctx.runtime.engine.begin() as conn:
         conn.execute(delete(repositories).where(repositories.c.installation_id == installation["id"],
                                                 repositories.c.id.not_in([r["id"] for r in repos])))
@@ -65,7 +66,7 @@ def suspend_installation(ctx: Context) -> None:
 def delete_installation(ctx: Context) -> None:
     """Forget an installation GitHub no longer has (GitHub answers 404 for it)."""
     try:
-        ctx.runtime.github.app().get(f"/app/installations/{ctx.installation_id}")
+        api.installation(ctx.runtime.github.app(), ctx.installation_id)
     except GitHubError as exc:
         if exc.status != 404:
             raise
@@ -85,7 +86,7 @@ def change_repositories(ctx: Context) -> None:
     """Add and remove the repositories the delivery names; a removal only of what GitHub no longer lists."""
     removed = [r["id"] for r in ctx.payload.get("repositories_removed") or []]
     if removed:
-        still = {r["id"] for r in ctx.github.paginate("/installation/repositories", item_key="repositories")}
+        still = {r["id"] for r in api.installation_repositories(ctx.github)}
         if still & set(removed):
             log.warning("kept repositories %s of installation %s: GitHub still lists them (a replay?)",
                         sorted(still & set(removed)), ctx.installation_id)

@@ -1,8 +1,8 @@
-"""Backfill past agent runs when the App is installed or given repositories (bot/installations.py
+"""Backfill past agent runs when the App is installed or given repositories (bot/handlers/installations.py
 forgets them on removal, once GitHub confirms it).
 
 Backfilled sessions are flagged so nothing ever comments on them. The backfill runs inside the
-`installation` delivery, after bot.installations has listed the repositories; all of it (runs,
+`installation` delivery, after bot.handlers.installations has listed the repositories; all of it (runs,
 then PR timelines queued as jobs) shares one budget of GitHub calls per installation
 (BACKFILL_API_BUDGET), granted at most once a day per installation, so neither a retried delivery
 nor a replayed one (the same signed body under a new delivery id) can spend it twice.
@@ -16,19 +16,19 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-import bot.installations  # noqa: F401  (registered first: its handler lists the repositories ours read)
 from bot.db import repositories
 from bot.events import Context, on
+from bot.github import api
 from bot.github.errors import GitHubError
+from bot.handlers.timeline import BudgetSpent, reconcile, request_timeline, take_budget
 from bot.sessions import model, store
-from bot.sessions.tracking import BudgetSpent, has_branch_to_search, reconcile, request_timeline, take_budget
 
 log = logging.getLogger(__name__)
 
 
 @on("installation.created", "installation.unsuspend")
 def backfill_installation(ctx: Context) -> None:
-    """Backfill every repository the installation covers (as bot.installations just listed them)."""
+    """Backfill every repository the installation covers (as bot.handlers.installations just listed them)."""
     if ctx.payload["installation"].get("suspended_at"):
         return
     with ctx.runtime.engine.connect() as conn:
@@ -74,18 +74,15 @@ def backfill(runtime, *, installation_id: int, repository_id: int, repository: s
     settings = runtime.settings
     since = time.time() - settings.backfill_days * 86400
     github = runtime.github.installation(installation_id)
-    params = {"event": "dynamic", "per_page": 100,
-              "created": ">=" + time.strftime("%Y-%m-%d", time.gmtime(since))}
-    runs, url, spent = [], f"/repos/{repository}/actions/runs", False
+    params = {"event": "dynamic", "created": ">=" + time.strftime("%Y-%m-%d", time.gmtime(since))}
+    spend = (lambda: take_budget(runtime.engine, installation_id)) if budgeted else (lambda: None)
+    runs, spent = [], False
     try:
-        while url and len(runs) < settings.backfill_max_runs:
-            if budgeted:
-                take_budget(runtime.engine, installation_id)
-            resp = github.request("GET", url, params=params)
-            runs += [r for r in resp.json()["workflow_runs"]
-                     if model.is_session_run(r, settings.session_path_prefixes)
+        for page in api.run_pages(github, repository, params, spend):
+            runs += [r for r in page if model.is_session_run(r, settings.session_path_prefixes)
                      and (model.timestamp(r["created_at"]) or 0) >= since]
-            url, params = resp.links.get("next", {}).get("url"), None
+            if len(runs) >= settings.backfill_max_runs:
+                break
     except BudgetSpent:
         spent = True
     except GitHubError as exc:
@@ -118,7 +115,7 @@ def sync(runtime, full_name: str) -> Backfill:
     result = backfill(runtime, installation_id=repo.installation_id, repository_id=repo.id,
                       repository=repo.full_name, budgeted=False)
     for row in _one_per_pull(result.sessions):
-        if row.pr_number or has_branch_to_search(row):
+        if row.pr_number or model.has_branch_to_search(row):
             reconcile(runtime, installation_id=repo.installation_id, repository_id=repo.id,
                       repository=repo.full_name, number=row.pr_number,
                       branch=None if row.pr_number else row.head_branch)

@@ -9,7 +9,7 @@ from bot.errors import PermanentError, TransientError
 from bot.github.auth import AppAuth
 from bot.github.client import GitHub
 from bot.github.errors import GitHubError
-from bot.logs.fetch import LogNotReady, SummaryFailed, SummaryTimeout, summarise_run
+from bot.log_summaries import LogNotReady, SummaryFailed, SummaryTimeout, summarise_run
 from tests.agentlogs import AgentLog, run_logs_zip, session
 
 REPO = "octo-org/hello"

@@ -2,13 +2,13 @@
 
 import io
 
-from bot.logs import parse as p
-from bot.logs.parse import parse
+from bot.logs import reader as p
+from bot.logs.reader import read_events
 from tests.agentlogs import WORKDIR, AgentLog, session
 
 
 def events(log: AgentLog) -> list:
-    return list(parse(log.stream()))
+    return list(read_events(log.stream()))
 
 
 def of(kind, items: list) -> list:
@@ -109,7 +109,7 @@ def test_text_streams_and_byte_order_marks_are_accepted():
     log = AgentLog()
     log.final("Done.")
     text = "\ufeff" + log.text()
-    assert of(p.Message, list(parse(io.StringIO(text)))) == [p.Message("Done.", "stop")]
+    assert of(p.Message, list(read_events(io.StringIO(text)))) == [p.Message("Done.", "stop")]
 
 
 def test_an_oversized_line_is_skipped_without_being_held(monkeypatch):

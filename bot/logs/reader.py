@@ -101,7 +101,7 @@ class Stats:
 Event = Union[Message, ToolCall, ToolResult, Usage, Model, PullRequestText, Finish, Failure, Stats]
 
 
-def parse(stream: IO) -> Iterator[Event]:
+def read_events(stream: IO) -> Iterator[Event]:
     """Yield the events of an agent log read line by line from a binary or text file object."""
     stats = Stats()
     state = _State()

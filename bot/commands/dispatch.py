@@ -15,17 +15,18 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot import log
+from bot import logging_config
 from bot.commands import replies
 from bot.commands.parse import Command, Invalid, parse
 from bot.commands.registry import COMMANDS, help_table
 from bot.commands.runs import load_run, update_run
 from bot.db import config_notices, dialect_insert, installations
 from bot.errors import TransientError
-from bot.github import permissions
+from bot.github import api, permissions
 from bot.github.errors import GitHubError, MissingPermission
 from bot.inert import one_line
 from bot.jobs import Job, handles
+from bot.commands import list_sessions, show_help, show_log, stop_sessions  # noqa: F401  (the commands)
 from bot.repo_config import PATH, RepoConfig
 
 SAY_RETRYING_FROM_ATTEMPT = 3
@@ -58,7 +59,7 @@ def run_command(runtime, job: Job, run) -> None:
     """Answer one command run (see the module docstring)."""
     if run.state == "answered":
         return
-    with log.context(command_run=run.id, repository=run.repository, pr=run.pr_number):
+    with logging_config.context(command_run=run.id, repository=run.repository, pr=run.pr_number):
         client = runtime.github.installation(run.installation_id)
         if run.state == "limited":
             limit = runtime.settings.command_rate_limit
@@ -67,8 +68,7 @@ def run_command(runtime, job: Job, run) -> None:
             update_run(runtime.engine, run.id, state="answered", answered_at=time.time())
             return
         if not run.reacted:
-            client.post(f"/repos/{run.repository}/issues/comments/{run.comment_id}/reactions",
-                        json={"content": "eyes"})
+            api.react(client, run.repository, run.comment_id, "eyes")
             update_run(runtime.engine, run.id, reacted=True)
         parsed = None
         try:
@@ -115,7 +115,7 @@ def _settings_url(runtime, installation_id: int) -> str:
                            .where(installations.c.id == installation_id)).first()
     if row is None or row.account_type not in ("User", "Organization"):
         try:
-            account = runtime.github.app().get(f"/app/installations/{installation_id}").get("account") or {}
+            account = api.installation(runtime.github.app(), installation_id).get("account") or {}
             row = (account.get("login"), account.get("type"))
         except (GitHubError, TransientError):
             row = (None, None)  # the user form still reaches an owner's list of installations
@@ -130,7 +130,7 @@ def _explain_config_once(runtime, client, run, problem: str, sha: str | None) ->
         ).on_conflict_do_nothing(index_elements=["repository_id", "sha"]).returning(
             config_notices.c.repository_id)).first()
     if first:
-        client.post(f"/repos/{run.repository}/issues/{run.pr_number}/comments", json={"body": config_notice(problem)})
+        api.post_comment(client, run.repository, run.pr_number, config_notice(problem))
 
 
 def config_notice(problem: str) -> str:

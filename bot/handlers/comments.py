@@ -19,6 +19,7 @@ from bot.errors import PermanentError
 from bot.events import Context, on
 from bot.patterns import linear
 from bot.shapes import ID, INSTALLATION, NUMBER, REPOSITORY, TEXT, Maybe
+from bot.github import api
 from bot.github.errors import GitHubError
 
 _SLASH_LINE = linear(r"(?:^|\r)\s*/", multiline=True)  # RE2's ^ follows \n only; GitHub also ends lines at \r
@@ -106,7 +107,7 @@ def _covered(ctx: Context, repository: dict) -> bool:
             and known.full_name.lower() == repository["full_name"].lower():
         return True
     try:
-        found = ctx.github.get(f"/repos/{repository['full_name']}")
+        found = api.repository(ctx.github, repository["full_name"])
     except GitHubError as exc:
         if exc.status in (403, 404):
             return False  # GitHub hides what an installation cannot see

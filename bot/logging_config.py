@@ -91,11 +91,11 @@ def configure(level: str = "INFO", fmt: str = "json", stream=None) -> None:
 
 def gunicorn_logconfig(level: str = "INFO", fmt: str = "json") -> dict:
     """A logging dictConfig for gunicorn, so its own lines share the bot's format."""
-    formatter = "bot.log.JsonFormatter" if fmt == "json" else "bot.log.TextFormatter"
+    formatter = "bot.logging_config.JsonFormatter" if fmt == "json" else "bot.logging_config.TextFormatter"
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"context": {"()": "bot.log._ContextFilter"}, "clip": {"()": "bot.log.ClipGunicorn"}},
+        "filters": {"context": {"()": "bot.logging_config._ContextFilter"}, "clip": {"()": "bot.logging_config.ClipGunicorn"}},
         "formatters": {"bot": {"()": formatter}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "bot", "filters": ["context"],
                                 "stream": "ext://sys.stderr"}},

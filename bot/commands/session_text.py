@@ -1,10 +1,11 @@
-"""How sessions read in comments: states with emoji, times, durations. Pure."""
+"""How sessions read in comments: states with emoji, times, durations, the sessions table. Pure."""
 
 from __future__ import annotations
 
 import time
 
 from bot.inert import one_line
+from bot.sessions.model import RUNNING
 
 STATES = {
     "queued": ("⏳", "queued"),
@@ -14,7 +15,6 @@ STATES = {
     "cancelled": ("🚫", "cancelled"),
     "timed_out": ("⌛", "timed out"),
 }
-RUNNING = ("queued", "in_progress")
 
 
 def state(name: str) -> str:
@@ -51,3 +51,20 @@ def person(login: str | None) -> str:
     """A login shown without pinging anyone (no @), escaped like all outside text: GitHub links nothing,
     notifies nobody."""
     return one_line(login, 100) if login else "unknown"
+
+
+def sessions_table(sessions, now: float, *, highlight_running: bool = False) -> str:
+    """The markdown table of a pull request's sessions (shared with the status comment)."""
+    rows = ["| # | State | Started by | Started | Duration | Links |", "|---|---|---|---|---|---|"]
+    for session in sessions:
+        links = f"[run]({session.html_url})" if session.html_url else "—"
+        if session.html_url and getattr(session, "job_id", None):
+            links += f" · [log]({session.html_url}/job/{session.job_id})"
+        attempt = f" (attempt {session.run_attempt})" if session.run_attempt > 1 else ""
+        shown = f"{state(session.state)}{attempt}"
+        if highlight_running and session.state in RUNNING:
+            shown = f"**{shown}**"
+        rows.append(f"| {session.number} | {shown} | "
+                    f"{person(session.starter)} | {when(session.created_at)} | "
+                    f"{session_duration(session, now)} | {links} |")
+    return "\n".join(rows)

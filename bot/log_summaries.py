@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, Iterator
 
 from bot.errors import PermanentError, TransientError
+from bot.github import api
 from bot.github.client import Client
 from bot.github.errors import BlobMissing, GitHubError
 from bot.logs import isolate
@@ -19,7 +20,7 @@ from bot.logs.summary import Summary
 logger = logging.getLogger(__name__)
 
 # Where `python -m bot.logs.child` finds the package, whatever the parent's working directory.
-_ROOT = str(Path(__file__).resolve().parents[2])
+_ROOT = str(Path(__file__).resolve().parents[1])
 
 
 class LogNotReady(PermanentError):
@@ -40,7 +41,7 @@ def summarise_run(client: Client, repo: str, run_id: int, *, budget: float) -> S
     The download happens here; the parsing in a child process (bot/logs/child.py) killed after
     `budget` seconds: SummaryTimeout then, SummaryFailed when it dies on its own.
     """
-    with _download(client, f"/repos/{repo}/actions/runs/{run_id}/logs") as spool:
+    with _download(client, repo, run_id) as spool:
         if not zipfile.is_zipfile(spool):
             raise TransientError(f"the log archive of run {run_id} is not a zip")
         spool.rollover()  # onto disk (if it is not there yet): the child reads it through its descriptor
@@ -58,14 +59,15 @@ def summarise_run(client: Client, repo: str, run_id: int, *, budget: float) -> S
 
 
 @contextlib.contextmanager
-def _download(client: Client, path: str) -> Iterator[IO[bytes]]:
+def _download(client: Client, repo: str, run_id: int) -> Iterator[IO[bytes]]:
+    what = f"run {run_id} of {repo}"
     try:
-        spool = client.download(path)
+        spool = api.download_run_logs(client, repo, run_id)
     except GitHubError as exc:
         if exc.status == 404:
-            raise LogNotReady(f"no log yet at {path} (GitHub writes it when the job ends)") from exc
+            raise LogNotReady(f"no log yet for {what} (GitHub writes it when the job ends)") from exc
         raise
     except BlobMissing as exc:  # while a job runs, its log redirects to a blob not written yet
-        raise LogNotReady(f"no log yet at {path} (GitHub writes it when the job ends)") from exc
+        raise LogNotReady(f"no log yet for {what} (GitHub writes it when the job ends)") from exc
     with spool:
         yield spool

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from bot.db import repositories
 from bot.runtime import current_runtime
-from bot.sessions import backfill, model, store
+from bot.handlers import backfill
+from bot.sessions import model, queries
 
 
 @click.group("sessions", help="The Copilot agent session index.")
@@ -39,7 +40,7 @@ def sessions_list(full_name: str | None, state: str | None, starter: str | None,
             else:
                 filters["repository"] = full_name
         try:
-            page = store.list_sessions(conn, limit=limit, cursor=cursor, **filters)
+            page = queries.list_sessions(conn, limit=limit, cursor=cursor, **filters)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--cursor") from None
     for row in page.items:

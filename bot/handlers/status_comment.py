@@ -13,21 +13,22 @@ import time
 
 from sqlalchemy import select, update
 
-from bot.commands.format import RUNNING
-from bot.commands.list import sessions_table
+from bot.commands.session_text import sessions_table
 from bot.db import dialect_insert, jobs, pull_requests, sessions, status_comments
 from bot.errors import RetryLater
 from bot.events import Context, on
+from bot.github import api
 from bot.jobs import Job, handles
-from bot.sessions.store import sessions_of_pull
+from bot.sessions import model
+from bot.sessions.queries import numbered_sessions
 
 MARKER = "<!-- session-bot:status -->"
 HINT = "Comment `/session list`, `/session log [N]` or `/session stop [N]` on this pull request; `/session help` for more."
 
 
-def render(pr_sessions, *, closed: str | None, now: float) -> str:
+def status_body(pr_sessions, *, closed: str | None, now: float) -> str:
     """The comment's body: the sessions table (the running one highlighted) and a hint."""
-    running = [s for s in pr_sessions if s.state in RUNNING]
+    running = [s for s in pr_sessions if s.state in model.RUNNING]
     if closed:
         headline = f"This pull request was {closed}; this is the final record of its Copilot agent sessions."
     elif running:
@@ -80,14 +81,14 @@ def update_status(runtime, job: Job) -> None:
     args = job.args
     engine = runtime.engine
     with engine.connect() as conn:
-        pr_sessions = [s for s in sessions_of_pull(conn, args["repository_id"], args["pr_number"]) if s.number]
+        pr_sessions = numbered_sessions(conn, args["repository_id"], args["pr_number"])
         pull = conn.execute(select(pull_requests.c.state).where(
             pull_requests.c.repository_id == args["repository_id"],
             pull_requests.c.number == args["pr_number"])).first()
     if not any(not s.backfilled for s in pr_sessions):
         return  # only backfilled sessions: the bot never comments on those
     closed = pull.state if pull and pull.state in ("closed", "merged") else None
-    body = render(pr_sessions, closed=closed, now=time.time())
+    body = status_body(pr_sessions, closed=closed, now=time.time())
     digest = hashlib.sha256(body.encode()).hexdigest()
     row, inherited = _claim(engine, args, job.id)
     if row.finalised or row.body_hash == digest:
@@ -105,10 +106,9 @@ def update_status(runtime, job: Job) -> None:
         if job.attempts > 1 or inherited:
             comment_id = _find(client, args)
     if comment_id:
-        client.patch(f"/repos/{args['repository']}/issues/comments/{comment_id}", json={"body": body})
+        api.edit_comment(client, args["repository"], comment_id, body)
     else:
-        comment_id = client.post(f"/repos/{args['repository']}/issues/{args['pr_number']}/comments",
-                                 json={"body": body})["id"]
+        comment_id = api.post_comment(client, args["repository"], args["pr_number"], body)
     _set(engine, args, comment_id=comment_id, creating=None, body_hash=digest, finalised=bool(closed),
          edited_at=time.time())
 
@@ -135,7 +135,7 @@ def _claim(engine, args: dict, job_id: int):
 
 def _find(client, args: dict) -> int | None:
     """Recovery only: a comment a failed attempt may have posted before it could record it."""
-    for comment in client.paginate(f"/repos/{args['repository']}/issues/{args['pr_number']}/comments"):
+    for comment in api.comments(client, args["repository"], args["pr_number"]):
         if (comment.get("body") or "").startswith(MARKER):
             return comment["id"]
     return None

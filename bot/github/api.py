@@ -1,0 +1,159 @@
+"""The GitHub calls the bot makes, one small typed function each: the only place REST paths are spelled.
+
+Each takes a `Client` (bot/github/client.py: retries, ETags, pacing, no auth across hosts) and
+returns GitHub's answer as GitHub sends it; none knows what a session or a command is. `repo` is
+always "owner/name". bot/github/permissions.py holds the permission each of these routes needs.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Any, Callable, Iterator
+
+from bot.github.client import Client, ETagStore
+from bot.github.errors import GitHubError
+
+TIMELINE_PAGE = 100
+
+# -- comments and reactions --------------------------------------------------------------------
+
+
+def react(client: Client, repo: str, comment_id: int, content: str) -> None:
+    """Add a reaction (`eyes`, `+1`, …) to an issue or pull-request comment."""
+    client.post(f"/repos/{repo}/issues/comments/{comment_id}/reactions", json={"content": content})
+
+
+def post_comment(client: Client, repo: str, number: int, body: str) -> int:
+    """Comment on issue or pull request `number`; the new comment's id."""
+    return client.post(f"/repos/{repo}/issues/{number}/comments", json={"body": body})["id"]
+
+
+def edit_comment(client: Client, repo: str, comment_id: int, body: str) -> None:
+    """Replace the body of a comment."""
+    client.patch(f"/repos/{repo}/issues/comments/{comment_id}", json={"body": body})
+
+
+def comments(client: Client, repo: str, number: int) -> Iterator[dict]:
+    """Every comment on issue or pull request `number`, oldest first."""
+    return client.paginate(f"/repos/{repo}/issues/{number}/comments")
+
+
+# -- workflow runs and their logs ----------------------------------------------------------------
+
+
+def workflow_run(client: Client, repo: str, run_id: int) -> dict:
+    """One workflow run."""
+    return client.get(f"/repos/{repo}/actions/runs/{run_id}")
+
+
+def cancel_run(client: Client, repo: str, run_id: int, *, force: bool = False) -> bool:
+    """Cancel (or force-cancel) a run; False when GitHub says it can no longer be (409: it finished)."""
+    try:
+        client.post(f"/repos/{repo}/actions/runs/{run_id}/{'force-cancel' if force else 'cancel'}")
+    except GitHubError as exc:
+        if exc.status != 409:
+            raise
+        return False
+    return True
+
+
+def run_pages(client: Client, repo: str, params: dict, before_each: Callable[[], None]) -> Iterator[list[dict]]:
+    """The repository's workflow runs matching `params`, a page at a time, newest first;
+    `before_each()` is called before each page is asked for (a budget can stop it by raising)."""
+    url: str | None = f"/repos/{repo}/actions/runs"
+    query: dict | None = {"per_page": 100, **params}
+    while url:
+        before_each()
+        resp = client.request("GET", url, params=query)
+        yield resp.json()["workflow_runs"]
+        url, query = resp.links.get("next", {}).get("url"), None  # the next link carries the query
+
+
+def download_run_logs(client: Client, repo: str, run_id: int) -> tempfile.SpooledTemporaryFile:
+    """The zip of a run's logs (see Client.download); GitHubError 404 or BlobMissing while it runs."""
+    return client.download(f"/repos/{repo}/actions/runs/{run_id}/logs")
+
+
+# -- pull requests, contents, timelines ------------------------------------------------------------
+
+
+def pull_request(client: Client, repo: str, number: int) -> dict:
+    """One pull request."""
+    return client.get(f"/repos/{repo}/pulls/{number}")
+
+
+def pull_requests_from(client: Client, repo: str, branch: str) -> list[dict]:
+    """Pull requests (open or not) whose head is `branch` of the repository's owner (forks' share names)."""
+    owner = repo.split("/", 1)[0]
+    return client.get(f"/repos/{repo}/pulls", params={"head": f"{owner}:{branch}", "state": "all"})
+
+
+def pull_commits(client: Client, repo: str, number: int) -> Iterator[dict]:
+    """The commits of a pull request, oldest first."""
+    return client.paginate(f"/repos/{repo}/pulls/{number}/commits")
+
+
+def file_contents(client: Client, repo: str, path: str, etags: ETagStore) -> Any:
+    """The contents API's answer for `path` on the default branch (conditional: a 304 when unchanged)."""
+    return client.get_conditional(f"/repos/{repo}/contents/{path}", store=etags)[0]
+
+
+def timeline(client: Client, repo: str, number: int, etags: ETagStore,
+             before_each: Callable[[], None] = lambda: None) -> list[dict]:
+    """Every event of an issue's timeline, page by page with ETags: an unchanged page costs a 304;
+    `before_each()` is called before each page."""
+    events, page = [], 1
+    while True:
+        before_each()
+        body, _ = client.get_conditional(f"/repos/{repo}/issues/{number}/timeline", store=etags,
+                                         params={"per_page": TIMELINE_PAGE, "page": page})
+        events += body
+        if len(body) < TIMELINE_PAGE:
+            return events
+        page += 1
+
+
+# -- repositories, people, teams --------------------------------------------------------------------
+
+
+def repository(client: Client, repo: str) -> dict:
+    """One repository (its id, visibility, …)."""
+    return client.get(f"/repos/{repo}")
+
+
+def collaborator_permission(client: Client, repo: str, login: str) -> dict:
+    """`login`'s permission on the repository (`permission` and `role_name`)."""
+    return client.get(f"/repos/{repo}/collaborators/{login}/permission")
+
+
+def team_membership(client: Client, org: str, team_slug: str, login: str) -> dict | None:
+    """`login`'s membership of a team, or None when they are not in it (404)."""
+    try:
+        return client.get(f"/orgs/{org}/teams/{team_slug}/memberships/{login}")
+    except GitHubError as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+# -- the App and its installations (App clients: JWT) ---------------------------------------------------
+
+
+def installation(app_client: Client, installation_id: int) -> dict:
+    """One installation of the App; GitHubError 404 once it is uninstalled."""
+    return app_client.get(f"/app/installations/{installation_id}")
+
+
+def installation_repositories(client: Client) -> Iterator[dict]:
+    """Every repository the installation (the client's) covers."""
+    return client.paginate("/installation/repositories", item_key="repositories")
+
+
+def hook_deliveries(app_client: Client) -> Iterator[dict]:
+    """The App's webhook deliveries, newest first."""
+    return app_client.paginate("/app/hook/deliveries")
+
+
+def redeliver(app_client: Client, hook_delivery_id: int) -> None:
+    """Ask GitHub to deliver a webhook delivery again."""
+    app_client.post(f"/app/hook/deliveries/{hook_delivery_id}/attempts")
