@@ -95,8 +95,8 @@ class Stack:
 
         # LOG_LEVEL info at least: gunicorn announces its port there.
         self.bot = BotStack.create(database=self.database, pg_admin_url=PG_ADMIN_URL, secret=SECRET,
-                                   LOG_LEVEL="info", BOT_INLINE_WORKERS="0" if self.separate_worker else "1",
-                                   **self.settings)
+                                   **{"LOG_LEVEL": "info", "BOT_INLINE_WORKERS": "0" if self.separate_worker else "1",
+                                      **self.settings})
         self.fake, self.engine, self.database_url = self.bot.fake, self.bot.engine, self.bot.database_url
         self.arrivals = Arrivals(self.fake)
         self.fake.add_installation(INSTALLATION, "octo-org", [REPO])
