@@ -3,18 +3,13 @@ PostgreSQL, talking over sockets to the fake GitHub (tests/fakegithub) running i
 
 from __future__ import annotations
 
-import copy
 import secrets
-import shutil
-import tempfile
 import threading
 import time
-from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
 from sqlalchemy import text
 
-from bench.servers import children, pg_create, pg_drop, rss_mb
+from bench.servers import PG_ADMIN_URL, children, rss_mb
 
 REPO = "octo-org/bench"
 INSTALLATION = 5150
@@ -81,7 +76,8 @@ class Arrivals:
 
 
 class Stack:
-    """The fake GitHub, a database, gunicorn (inline workers) or gunicorn + one `bot.worker`."""
+    """The fake GitHub, a database, gunicorn (inline workers) or gunicorn + one `bot.worker`
+    (tests/harness/stack.py's), with the App installed on REPO."""
 
     def __init__(self, *, database: str = "sqlite", separate_worker: bool = False, web_workers: int = 2,
                  config_file: str | None = None, **settings):
@@ -89,48 +85,27 @@ class Stack:
         self.config_file = config_file
         # Periodic missed-delivery recovery is not part of any operation measured here.
         self.settings = {"REDELIVERY_INTERVAL_SECONDS": "0", **{k: str(v) for k, v in settings.items()}}
-        self.tmp = Path(tempfile.mkdtemp(prefix="sb-bench-e2e-"))
-        self.fake = self.web = self.worker = self.engine = self.arrivals = None
+        self.bot = self.fake = self.web = self.worker = self.engine = self.arrivals = None
         self.database_url: str | None = None
-        self._pg_url: str | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
     def start(self) -> "Stack":
-        from cryptography.hazmat.primitives.asymmetric import rsa
+        from tests.harness.stack import Stack as BotStack
 
-        from bot import db
-        from tests.fakegithub import APP_ID
-        from tests.fakegithub.server import FakeGitHub
-        from tests.servers import Gunicorn, Worker, bot_env
-
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                                serialization.NoEncryption()).decode()
-        public = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo)
-        self.fake = FakeGitHub(app_id=APP_ID, public_key_pem=public).start()
+        # LOG_LEVEL info at least: gunicorn announces its port there.
+        self.bot = BotStack.create(database=self.database, pg_admin_url=PG_ADMIN_URL, secret=SECRET,
+                                   **{"LOG_LEVEL": "info", "BOT_INLINE_WORKERS": "0" if self.separate_worker else "1",
+                                      **self.settings})
+        self.fake, self.engine, self.database_url = self.bot.fake, self.bot.engine, self.bot.database_url
         self.arrivals = Arrivals(self.fake)
         self.fake.add_installation(INSTALLATION, "octo-org", [REPO])
         self.fake.permissions[(REPO.lower(), WRITER)] = "write"
         if self.config_file is not None:
             self.fake.set_file(REPO, ".github/session-bot.yml", self.config_file)
-        if self.database == "pg":
-            self._pg_url, why = pg_create("sb_bench_e2e_")
-            if self._pg_url is None:
-                raise RuntimeError(why)
-            self.database_url = self._pg_url
-        else:
-            self.database_url = f"sqlite:///{self.tmp}/bot.sqlite3"
-        # LOG_LEVEL info at least: gunicorn announces its port there.
-        env = bot_env(**{"APP_ID": APP_ID, "PRIVATE_KEY": pem, "WEBHOOK_SECRET": SECRET,
-                         "GITHUB_API_URL": self.fake.url, "DATABASE_URL": self.database_url,
-                         "HOME": str(self.tmp), "LOG_LEVEL": "info",
-                         "BOT_INLINE_WORKERS": "0" if self.separate_worker else "1", **self.settings})
-        self.web = Gunicorn(env, workers=self.web_workers)  # migrates the database (AUTO_MIGRATE)
+        self.web = self.bot.start_web(workers=self.web_workers)
         if self.separate_worker:
-            self.worker = Worker(env)
-        self.engine = db.make_engine(self.database_url)
+            self.worker = self.bot.start_worker()
         self._install()
         return self
 
@@ -146,18 +121,10 @@ class Stack:
         self.set_up([("installation", created)])
 
     def stop(self) -> None:
-        for process in (self.worker, self.web):
-            if process is not None:
-                process.stop()
         if self.arrivals:
             self.arrivals.stop()
-        if self.engine is not None:
-            self.engine.dispose()
-        if self.fake is not None:
-            self.fake.stop()
-        if self._pg_url:
-            pg_drop(self._pg_url)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if self.bot is not None:
+            self.bot.stop()
 
     def __enter__(self) -> "Stack":
         try:
@@ -171,15 +138,11 @@ class Stack:
 
     @property
     def webhook_url(self) -> str:
-        return self.web.url + WEBHOOK_PATH
+        return self.bot.webhook_url
 
     def processes(self) -> dict[str, int]:
         """label → pid of every process serving the bot (gunicorn's workers are the arbiter's children)."""
-        found = {f"gunicorn worker {n + 1}": pid for n, pid in enumerate(sorted(children(self.web.proc.pid)))}
-        found["gunicorn arbiter"] = self.web.proc.pid
-        if self.worker is not None:
-            found["bot.worker"] = self.worker.proc.pid
-        return found
+        return self.bot.processes()
 
     def rss(self) -> dict[str, float]:
         """label → VmRSS in MB; a worker's figure includes its children's (the log summariser's process)."""
@@ -190,9 +153,7 @@ class Stack:
     # -- GitHub's side: sessions, comments -----------------------------------------------------------
 
     def deliver(self, event: str, payload: dict, delivery: str | None = None) -> int:
-        from tests.fakegithub import payloads
-
-        return payloads.deliver(self.webhook_url, event, payload, SECRET, delivery=delivery).status_code
+        return self.bot.deliver(event, payload, delivery=delivery).status_code
 
     def session(self, pr: int, run_id: int, *, finished: bool, archive: bytes | None = None) -> list[tuple]:
         """PR `pr` by Copilot with run `run_id` (running, or finished with `archive` as its log); the
@@ -213,15 +174,9 @@ class Stack:
 
     def comment(self, pr: int, body: str, *, login: str = WRITER) -> tuple[dict, dict]:
         """`login` comments `body` on PR `pr`: (the comment, the issue_comment.created payload)."""
-        from tests.fakegithub import payloads
+        from tests.copilot_pr import comment_payload
 
-        made = self.fake.add_comment(REPO, pr, body, login=login)
-        payload = payloads.with_installation(payloads.example("issue_comment", "created"), INSTALLATION)
-        payload["repository"] = copy.deepcopy(self.fake.repositories[REPO.lower()])
-        payload.pop("organization", None)
-        payload["issue"].update(number=pr, pull_request={"url": f"{self.fake.url}/repos/{REPO}/pulls/{pr}"})
-        payload.update(comment=made, sender=made["user"])
-        return made, payload
+        return comment_payload(self.fake, body, login=login, installation=INSTALLATION, repo=REPO, pr=pr)
 
     def background_bodies(self) -> list[tuple[str, dict]]:
         """What the background load sends: plain PR comments and ordinary CI jobs (no GitHub call)."""

@@ -12,7 +12,8 @@ import argparse
 import json
 import time
 
-from bench import mixed
+from bench import checks, mixed
+from bench.sender import Sender
 
 SMOKE_COUNT = 300
 
@@ -24,18 +25,18 @@ def run(smoke: bool, count: int | None = None, concurrency: int = 32) -> dict:
         plan = mixed.plan(stack, count)
         since, remaining = len(stack.fake.requests), stack.fake.rate_limit_remaining
         pids_before = stack.processes()
-        sender = mixed.Sender(stack.web.url, plan, concurrency=concurrency)
+        sender = Sender(stack.web.url, plan, concurrency=concurrency)
         if not sender.wait(timeout=max(600.0, count / 5)):
             raise RuntimeError("the load generator did not finish")
         drained = mixed.drain(stack, timeout=max(120.0, count / 20))
         return {
             "deliveries": count, "concurrency": concurrency, "installations": len(stack.installs),
             "mix": dict(plan.kinds), "write_interval_s": mixed.WRITE_INTERVAL, "log_level": stack.log_level,
-            "acks": mixed.acknowledgements(sender.results, sender.elapsed),
+            "acks": checks.acknowledgements(sender.results, sender.elapsed),
             "drain_s": round(drained, 1) if drained is not None else None,
-            "lost": mixed.lost(stack, sender.results),
-            "github": mixed.github(stack, since, remaining),
-            "logs": mixed.process_logs(stack),
+            "lost": checks.lost(stack, sender.results),
+            "github": checks.github(stack, since, remaining),
+            "logs": checks.process_logs(stack),
             "processes_replaced": sorted(set(pids_before.values()) ^ set(stack.processes().values())),
         }
     finally:
@@ -60,7 +61,7 @@ def markdown(result: dict) -> str:
         "",
         "Latency: from opening the connection to the whole answer read.",
         "",
-        *mixed.check_markdown(result),
+        *checks.check_markdown(result),
     ]
     if acks["non_2xx_examples"]:
         lines.append("- **non-2xx**: " + "; ".join(acks["non_2xx_examples"][:5]))

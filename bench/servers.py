@@ -1,12 +1,12 @@
-"""Servers the benchmarks start side by side: the bare Flask floor, the bot under gunicorn, Probot,
-and a throwaway PostgreSQL database; plus resident-memory readings from /proc."""
+"""Servers the intake benchmarks start side by side on ports of their own: the bare Flask floor, the
+bot under gunicorn, Probot; throwaway PostgreSQL databases and the App key (tests/harness, as the
+tests have them); resident-memory readings from /proc."""
 
 from __future__ import annotations
 
 import http.client
 import os
 import pwd
-import secrets
 import signal
 import socket
 import subprocess
@@ -15,20 +15,18 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.harness import databases
+from tests.harness.keys import make_app_key
+from tests.harness.processes import ROOT, children
+
 BENCH = ROOT / "bench"
 PROBOT_DIR = BENCH / "probot"
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def make_private_key() -> str:
-    """A fresh 2048-bit RSA key as GitHub hands App keys out (PKCS#1 PEM)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                             serialization.NoEncryption()).decode()
+    """A fresh App key as GitHub hands it out (PKCS#1 PEM): tests/harness/keys.py's."""
+    return make_app_key().pem
 
 
 def free_port() -> int:
@@ -60,20 +58,6 @@ def rss_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
-
-
-def children(pid: int) -> list[int]:
-    """The pids of a process's children (gunicorn's workers, for its arbiter; a log summariser); [] once it is gone.
-
-    Read from /proc rather than `ps`, so the memory section can sample them every few milliseconds.
-    """
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            found += [int(child) for child in (task / "children").read_text().split()]
-        except OSError:
-            pass  # the thread (or the process) ended meanwhile
-    return found
 
 
 # -- servers ---------------------------------------------------------------------------------------
@@ -196,19 +180,13 @@ def probot_installed() -> bool:
 def pg_create(prefix: str = "sb_bench_") -> tuple[str | None, str | None]:
     """A throwaway database: (url, None), or (None, why not). `pg_settings()` then has its settings."""
     try:
-        import psycopg
-    except ImportError as exc:
-        return None, f"psycopg missing: {exc}"
-    name = prefix + secrets.token_hex(4)
-    try:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-            _SETTINGS.update(conn.execute(
-                "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', "
-                "'wal_sync_method', 'server_version')").fetchall())
-    except Exception as exc:  # noqa: BLE001 -- any failure means: no PostgreSQL here
-        return None, f"PostgreSQL at {PG_ADMIN_URL.split('@')[-1]} unavailable: {str(exc).strip().splitlines()[0]}"
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name, None
+        url = databases.create_database(prefix, PG_ADMIN_URL)
+    except (ImportError, RuntimeError) as exc:  # no psycopg, or no PostgreSQL here
+        return None, str(exc)
+    _SETTINGS.update(databases.as_admin(
+        "SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', "
+        "'wal_sync_method', 'server_version')", PG_ADMIN_URL))
+    return url, None
 
 
 _SETTINGS: dict[str, str] = {}
@@ -225,9 +203,4 @@ def pg_settings() -> dict[str, str]:
 
 
 def pg_drop(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    databases.drop_database(url, PG_ADMIN_URL)

@@ -13,7 +13,8 @@ import argparse
 import json
 import time
 
-from bench import mixed
+from bench import checks, mixed
+from bench.sender import Sender
 
 SAMPLE_EVERY = 10.0
 
@@ -25,7 +26,7 @@ def run(smoke: bool, minutes: float = 10.0, rate: float = 50.0) -> dict:
     try:
         plan = mixed.plan(stack, int(rate * seconds))
         since, remaining = len(stack.fake.requests), stack.fake.rate_limit_remaining
-        sender = mixed.Sender(stack.web.url, plan, concurrency=32, rate=rate)
+        sender = Sender(stack.web.url, plan, concurrency=32, rate=rate)
         t0, samples = time.monotonic(), []
         while True:
             samples.append(_sample(stack, time.monotonic() - t0))
@@ -38,15 +39,15 @@ def run(smoke: bool, minutes: float = 10.0, rate: float = 50.0) -> dict:
         return {
             "seconds": seconds, "target_rate_per_s": rate, "warm_up_s": warm_up, "installations": len(stack.installs),
             "mix": dict(plan.kinds), "write_interval_s": mixed.WRITE_INTERVAL, "log_level": stack.log_level,
-            "acks": mixed.acknowledgements(sender.results, sender.elapsed),
+            "acks": checks.acknowledgements(sender.results, sender.elapsed),
             # How far behind its schedule the generator sent (if large, answers queued up at the sender).
             "send_lag_max_ms": round(max(r[6] - i / rate for i, r in enumerate(sender.results)) * 1000, 1),
             "rss": _rss_figures(samples, warm_up),
             "queue_depth": [(round(s["t"]), s["queued"]) for s in samples],
             "drain_s": round(drained, 1) if drained is not None else None,
-            "lost": mixed.lost(stack, sender.results),
-            "github": mixed.github(stack, since, remaining),
-            "logs": mixed.process_logs(stack),
+            "lost": checks.lost(stack, sender.results),
+            "github": checks.github(stack, since, remaining),
+            "logs": checks.process_logs(stack),
         }
     finally:
         mixed.stop(stack)
@@ -54,7 +55,7 @@ def run(smoke: bool, minutes: float = 10.0, rate: float = 50.0) -> dict:
 
 def _sample(stack: mixed.Stack, t: float) -> dict:
     [(queued,)] = stack.sql("SELECT count(*) FROM jobs WHERE state = 'queued' AND run_at <= extract(epoch FROM now())")
-    return {"t": t, "queued": queued, "rss_kb": {name: mixed.rss_kb(pid) for name, pid in stack.processes().items()}}
+    return {"t": t, "queued": queued, "rss_kb": {name: checks.rss_kb(pid) for name, pid in stack.processes().items()}}
 
 
 def _rss_figures(samples: list[dict], warm_up: float) -> dict[str, dict]:
@@ -102,7 +103,7 @@ def markdown(result: dict) -> str:
         f"p99 {acks['p99_ms']} ms, max {acks['max_ms']} ms; the sender was at most {result['send_lag_max_ms']} ms "
         "behind its schedule. Due jobs waiting at each sample: "
         + ", ".join(f"{q}" for _, q in depth) + f" (max {max(q for _, q in depth)}).",
-        *mixed.check_markdown(result),
+        *checks.check_markdown(result),
     ]
     if acks["non_2xx_examples"]:
         lines.append("- **non-2xx**: " + "; ".join(acks["non_2xx_examples"][:5]))

@@ -45,12 +45,19 @@ _ISSUE_URL = linear(r"(https?):(//(?:www\.)?github\.com/[^\s/]+/[^\s/]+/(?:issue
 
 
 def one_line(text: str, limit: int = 200) -> str:
-    """Outside text as inert markdown on one line (for a list item, a heading, a table cell):
-    whitespace collapsed, at most `limit` characters before escaping."""
+    """Outside text as inert markdown on one line (for a list item or a heading; a table cell
+    takes `table_cell`): whitespace collapsed, at most `limit` characters before escaping."""
     flat = " ".join(text.split())
     if len(flat) > limit:
         flat = flat[:limit - 1].rstrip() + "…"
     return _escaped(flat)
+
+
+def table_cell(text: str, limit: int = 200) -> str:
+    """Outside text as inert markdown in a table cell: `one_line`, and every `|` escaped once more,
+    since GFM splits a row at a pipe before it reads inlines, code spans included (an escaped one
+    becomes `\\\\|`, which the table reads as a backslash then an escaped pipe)."""
+    return one_line(text, limit).replace("|", "\\|")
 
 
 def prose(text: str) -> str:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import uuid
 
 import pytest
 from hypothesis import HealthCheck, settings as hypothesis_settings
-from sqlalchemy import create_engine, text
 
 from bot import db
 from bot.config import Settings
 from bot.runtime import build_runtime
+from tests.harness import databases
 
 pytest_plugins = ["tests.fakegithub.pytest_plugin"]
 
@@ -24,8 +23,6 @@ hypothesis_settings.register_profile(
 hypothesis_settings.register_profile("dev", deadline=None, max_examples=100, print_blob=True)
 hypothesis_settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
 
-PG_SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
 
 @pytest.fixture(scope="session")
 def postgres_url():
@@ -33,24 +30,13 @@ def postgres_url():
 
     Unreachable server: a failure under CI=true, a visible skip elsewhere.
     """
-    admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        admin.dispose()
-        reason = f"PostgreSQL at {PG_SERVER.split('@')[-1]} is unreachable: {type(exc).__name__}"
+    if reason := databases.unreachable():
         if os.environ.get("CI") == "true":
             pytest.fail(f"{reason} (CI=true requires it)")
         pytest.skip(reason)
-    name = f"sb_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_SERVER.rsplit("/", 1)[0] + f"/{name}"
+    url = databases.create_database("sb_")
     yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    databases.drop_database(url)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -64,12 +50,7 @@ def database_url(request, tmp_path):
 @pytest.fixture
 def empty_postgres_url(postgres_url):
     """The run's PostgreSQL database, migrated, with every table emptied (tests share it)."""
-    engine = db.make_engine(postgres_url)
-    db.upgrade(engine)
-    with engine.begin() as conn:
-        conn.execute(text("TRUNCATE " + ", ".join(t.name for t in db.metadata.sorted_tables) + " CASCADE"))
-    engine.dispose()
-    return postgres_url
+    return databases.emptied(postgres_url)
 
 
 @pytest.fixture

@@ -36,13 +36,16 @@ def settle(bot, deliveries) -> None:
                    what="deliveries and their jobs")
 
 
-def comment_payload(fake, body: str, *, login: str = "hubot", user_type: str = "User") -> tuple[dict, dict]:
-    """`login` comments `body` on the PR at the fake; returns (the comment, its webhook payload)."""
-    made = fake.add_comment(REPO, PR, body, login=login, user_type=user_type)
-    payload = payloads.with_installation(payloads.example("issue_comment", "created"), INSTALLATION)
-    payload["repository"] = copy.deepcopy(fake.repositories[REPO])
+def comment_payload(fake, body: str, *, login: str = "hubot", user_type: str = "User",
+                    installation: int = INSTALLATION, repo: str = REPO, pr: int = PR,
+                    claimed_repository: dict | None = None) -> tuple[dict, dict]:
+    """`login` comments `body` on `repo`'s PR `pr` at the fake; returns (the comment, its webhook
+    payload, naming `installation` and `claimed_repository`: the commented repository unless given)."""
+    made = fake.add_comment(repo, pr, body, login=login, user_type=user_type)
+    payload = payloads.with_installation(payloads.example("issue_comment", "created"), installation)
+    payload["repository"] = copy.deepcopy(claimed_repository or fake.repositories[repo.lower()])
     payload.pop("organization", None)
-    payload["issue"].update(number=PR, pull_request={"url": f"{fake.url}/repos/{REPO}/pulls/{PR}"})
+    payload["issue"].update(number=pr, pull_request={"url": f"{fake.url}/repos/{repo}/pulls/{pr}"})
     payload.update(comment=made, sender=made["user"])
     return made, payload
 
@@ -55,7 +58,7 @@ def comment(bot, fake, body: str, *, login: str = "hubot", user_type: str = "Use
     return made, payload
 
 
-def replies(fake, command: dict) -> list[dict]:
+def replies(fake, command: dict, *, repo: str = REPO, pr: int = PR) -> list[dict]:
     """The bot's replies to the comment `command`."""
     marker = f"<!-- session-bot:reply {command['id']}:"
-    return [c for c in fake.comments_on(REPO, PR) if c["body"].startswith(marker)]
+    return [c for c in fake.comments_on(repo, pr) if c["body"].startswith(marker)]

@@ -10,7 +10,6 @@ a retry would mean a malformed payload is retried as if GitHub were down.
 from __future__ import annotations
 
 import copy
-import io
 import json
 import math
 import time
@@ -19,31 +18,26 @@ import uuid
 import pytest
 from hypothesis import event, example, given, strategies as st
 from hypothesis.errors import InvalidArgument
-from sqlalchemy import select, text
+from sqlalchemy import select
 
-from bot import db
-from bot.app import create_app, runtime_of
-from bot.config import Settings
 from bot.db import deliveries, jobs
-from bot.worker import run_job
 from tests import agentlogs, sessions_payloads as hooks
 from tests.copilot_pr import INSTALLATION, PR, REPO, RUN, comment_payload
 from tests.fakegithub import APP_ID, payloads
 from tests.fakegithub.server import FakeGitHub
+from tests.harness import databases
+from tests.harness.inprocess import InProcessBot
 
 SECRET = "fuzz-secret"
 COMMENT_LOGIN = "hubot"  # comment_payload's default commenter
 
 
 class Scene:
-    """The app, the fake GitHub, and real payloads (GitHub's examples, agreeing with the fake) by name."""
+    """The bot in this process, the fake GitHub, and real payloads (GitHub's examples, agreeing with
+    the fake) by name."""
 
-    def __init__(self, app, fake: FakeGitHub, real: dict):
-        self.app, self.fake, self.real = app, fake, real
-
-    @property
-    def runtime(self):
-        return runtime_of(self.app)
+    def __init__(self, bot: InProcessBot, real: dict):
+        self.bot, self.fake, self.runtime, self.real = bot, bot.fake, bot.runtime, real
 
     def __repr__(self) -> str:
         return "Scene(...)"
@@ -55,12 +49,7 @@ def scene(request, app_key, tmp_path_factory):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('fuzz')}/bot.sqlite3"
     else:
-        url = request.getfixturevalue("postgres_url")
-        engine = db.make_engine(url)
-        db.upgrade(engine)
-        with engine.begin() as conn:
-            conn.execute(text("TRUNCATE " + ", ".join(t.name for t in db.metadata.sorted_tables) + " CASCADE"))
-        engine.dispose()
+        url = databases.emptied(request.getfixturevalue("postgres_url"))
     fake = FakeGitHub(app_id=APP_ID, public_key_pem=app_key.public_pem).start()
     fake.add_installation(INSTALLATION, "octo-org", [REPO])
     fake.permissions[(REPO, COMMENT_LOGIN)] = "write"
@@ -73,14 +62,8 @@ def scene(request, app_key, tmp_path_factory):
     log.bash("pytest -q", "3 passed in 0.1s")
     log.final("Done.")
     fake.set_run_log(REPO, RUN, agentlogs.run_logs_zip(log.sink.getvalue()))
-    settings = Settings(database_url=url, app_id=APP_ID, private_key=app_key.pem, webhook_secrets=(SECRET,),
-                        github_api_url=fake.url, github_retries=0, github_write_interval=0.0, job_retry_base=0.01,
-                        job_lease=60.0, log_format="text", log_level="WARNING", command_rate_limit=10**6,
-                        stop_grace_period=0.0, status_comment_interval=0.01, timeline_coalesce=0.01,
-                        backfill_days=0)
-    app = create_app(settings)
-    # Jobs scheduled for later (timeline reads, status edits, stop checks) are due for this queue.
-    runtime_of(app).queue.clock = lambda: time.time() + 86_400
+    bot = InProcessBot(fake, app_key, url, secret=SECRET, job_lease=60.0, log_level="WARNING",
+                       command_rate_limit=10**6)
     real = {
         "workflow_run": hooks.workflow_run("in_progress", fake, run, INSTALLATION),
         "workflow_run.completed": hooks.workflow_run("completed", fake, hooks.run_at(run, "completed",
@@ -94,11 +77,10 @@ def scene(request, app_key, tmp_path_factory):
         "installation_repositories": payloads.with_installation(
             payloads.example("installation_repositories", "added"), INSTALLATION),
     }
-    scene = Scene(app, fake, real)
     try:
-        yield scene
+        yield Scene(bot, real)
     finally:
-        runtime_of(app).dispose()
+        bot.dispose()
         fake.stop()
 
 
@@ -111,39 +93,13 @@ def _edited(payload: dict) -> dict:
 
 
 def deliver(scene: Scene, body: bytes, *, event: str | None = "issue_comment", guid: str | None = None,
-            content_type: str | None = "application/json", extra: dict | None = None) -> tuple[int, dict]:
+            content_type: str | None = "application/json") -> tuple[int, dict]:
     """POST `body`, correctly signed, straight into the WSGI app (headers as a WSGI server passes them)."""
-    environ = {
-        "REQUEST_METHOD": "POST", "PATH_INFO": scene.runtime.settings.webhook_path, "SERVER_NAME": "fuzz",
-        "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body)),
-        "HTTP_X_HUB_SIGNATURE_256": payloads.sign(body, SECRET),
-        "HTTP_X_GITHUB_DELIVERY": str(uuid.uuid4()) if guid is None else guid,
-    }
-    if event is not None:
-        environ["HTTP_X_GITHUB_EVENT"] = event
-    if content_type is not None:
-        environ["CONTENT_TYPE"] = content_type
-    environ.update(extra or {})
-    answers = []
-    chunks = scene.app.wsgi_app(environ, lambda status, headers: answers.append(status))
-    status = int(answers[0].split(" ", 1)[0])
-    return status, json.loads(b"".join(chunks))
-
-
-def drain(scene: Scene, limit: int = 200) -> list[tuple[str, str, str | None]]:
-    """Run every due job once, in-process, until none is left; (kind, new state, last error) of each."""
-    runtime = scene.runtime
-    ran = []
-    for _ in range(limit):
-        job = runtime.queue.claim("fuzz")
-        if job is None:
-            return ran
-        state = run_job(runtime, job)
-        with runtime.engine.connect() as conn:
-            error = conn.execute(select(jobs.c.last_error).where(jobs.c.id == job.id)).scalar()
-        ran.append((job.kind, state, error))
-    raise AssertionError(f"jobs keep coming: {ran[-5:]}")
+    status, answer = scene.bot.post(body, {
+        "X-Hub-Signature-256": payloads.sign(body, SECRET),
+        "X-GitHub-Delivery": str(uuid.uuid4()) if guid is None else guid,
+        "X-GitHub-Event": event, "Content-Type": content_type})
+    return status, json.loads(answer)
 
 
 def check(scene: Scene, status: int, answer: dict, guid: str) -> None:
@@ -168,7 +124,7 @@ def _check(scene: Scene, status: int, answer: dict, guid: str) -> None:
     with scene.runtime.engine.connect() as conn:
         row = conn.execute(select(deliveries).where(deliveries.c.guid == guid)).first()
     assert row is not None, "a 202 promises the delivery is stored"
-    for kind, state, error in drain(scene):
+    for kind, state, error in scene.bot.drain(limit=200):
         note(f"{kind} job {state}" + (f": {error.split(':', 1)[0]}" if error and state == "dead" else ""))
         assert state in ("done", "dead"), f"{kind} job left {state}: {error}"
         if state == "dead":

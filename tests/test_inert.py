@@ -5,7 +5,8 @@ What GitHub's renderer makes of it is in tests/security/test_markdown.py; these 
 
 import pytest
 
-from bot.inert import ZWSP, code_block, code_span, one_line, prose
+from bot.inert import ZWSP, code_block, code_span, one_line, prose, table_cell
+from tests.markdown_oracle import live
 
 
 @pytest.mark.parametrize("text, raw", [
@@ -79,3 +80,10 @@ def test_code_span_survives_backticks_and_newlines():
     assert code_span("a`b") == "``a`b``"
     assert code_span("`x`") == "`` `x` ``"
     assert code_span("two\nlines") == "`two lines`"
+
+
+@pytest.mark.parametrize("text", ["`|a|b|\n|-|-|`", "a|b", "\\|", "``|``", "x\\", "|", "`x` | `y`"])
+def test_a_table_cell_keeps_its_row_whatever_pipes_and_backticks_it_holds(text):
+    row = f"| who | link |\n|---|---|\n| {table_cell(text)} | [run](https://example.com/run) |"
+    assert live(row).links == ["https://example.com/run"]
+    assert live(row).elements == live("| who | link |\n|---|---|\n| x | y |").elements

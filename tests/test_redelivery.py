@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import socket
-import threading
 import time
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from bot.app import create_app, runtime_of
 from bot.config import Settings
 from bot.db import deliveries, redelivery_cursor, redelivery_requests
 from bot.deliveries.plan import Attempt, Requested, parse_time, plan
 from bot.deliveries.recovery import recover, redeliver_job
 from bot.outbox import Outbox
+from tests.harness.inprocess import InProcessBot
 
 NOW = 1_750_000_000.0
 MIN, HOUR, DAY = 60.0, 3600.0, 86400.0
@@ -113,16 +111,12 @@ SECRET = "recovery-secret"
 @pytest.fixture
 def bot(settings, app_key, fake_github):
     """The bot's app (its intake on a real socket, the App's webhook URL at the fake); its runtime."""
-    app = create_app(Settings(**{**settings.__dict__, "app_id": fake_github.app_id, "private_key": app_key.pem,
-                                 "webhook_secrets": (SECRET,), "github_api_url": fake_github.url,
-                                 "github_write_interval": 0.001, "github_retries": 0}))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    fake_github.webhook_url = f"http://127.0.0.1:{server.server_port}/api/github/webhooks"
+    made = InProcessBot(fake_github, app_key, settings.database_url, secret=SECRET, all_due=False,
+                        **{**vars(settings), "github_write_interval": 0.001, "github_retries": 0})
+    fake_github.webhook_url = made.serve()
     fake_github.webhook_secret = SECRET
-    yield runtime_of(app)
-    server.shutdown()
-    runtime_of(app).dispose()
+    yield made.runtime
+    made.dispose()
 
 
 def down_url() -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bot.inert import one_line
+from bot.inert import table_cell
 from bot.sessions.model import RUNNING
 
 STATES = {
@@ -48,9 +48,9 @@ def session_duration(session, now: float) -> str:
 
 
 def person(login: str | None) -> str:
-    """A login shown without pinging anyone (no @), escaped like all outside text: GitHub links nothing,
-    notifies nobody."""
-    return one_line(login, 100) if login else "unknown"
+    """A login (in a table cell) shown without pinging anyone (no @), escaped like all outside text:
+    GitHub links nothing, notifies nobody."""
+    return table_cell(login, 100) if login else "unknown"
 
 
 def sessions_table(sessions, now: float, *, highlight_running: bool = False) -> str:

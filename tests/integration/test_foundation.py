@@ -15,7 +15,7 @@ import requests
 from bot import db
 from tests.fakegithub import payloads
 from tests.integration.conftest import SECRET
-from tests.servers import ROOT, bot_env
+from tests.harness.processes import ROOT, bot_env
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ import pytest
 from bot import db
 from tests.fakegithub import payloads
 from tests.integration.conftest import SECRET
-from tests.servers import ROOT
+from tests.harness.processes import ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -11,9 +11,8 @@ from sqlalchemy import func, select
 from bot import db
 from bot.handlers import comments
 from bot.worker import run_job
-from tests.security.inprocess import InProcessBot, comment_payload, open_session
-
-INSTALLATION, REPO, PR, RUN = 88, "octo-org/app", 7, 5151
+from tests.copilot_pr import INSTALLATION, PR, REPO, RUN, comment_payload
+from tests.harness.inprocess import InProcessBot
 
 
 @pytest.fixture
@@ -26,10 +25,10 @@ def bot(fake_github, app_key, database_url):
 def test_two_comments_racing_cannot_pass_the_command_limit_together(bot, fake_github, monkeypatch):
     """Before: each intake counted the sender's recent commands, then inserted; two at once both
     counted 0, and 12 commands passed a limit of 10."""
-    open_session(bot, INSTALLATION, REPO, PR, RUN)
+    bot.open_session(INSTALLATION, REPO, PR, RUN)
     limit = bot.runtime.settings.command_rate_limit
     for _ in range(2):
-        _, payload = comment_payload(fake_github, INSTALLATION, REPO, PR, "\n\n".join(["/session list"] * 6))
+        _, payload = comment_payload(fake_github, "\n\n".join(["/session list"] * 6))
         assert bot.deliver("issue_comment", payload) == 202
     jobs = [bot.runtime.queue.claim("test") for _ in range(2)]
     counted = threading.Barrier(2, timeout=2)
@@ -59,12 +58,11 @@ def test_two_comments_racing_cannot_pass_the_command_limit_together(bot, fake_gi
 def test_a_flood_of_commands_delays_its_sender_not_the_next_person(bot, fake_github):
     """Before: command jobs ran in the order they came, so a person's command waited behind every
     command of whoever flooded the pull request first (writes are paced per installation)."""
-    open_session(bot, INSTALLATION, REPO, PR, RUN)
+    bot.open_session(INSTALLATION, REPO, PR, RUN)
     # Turns as the default pacing makes them (a write a second); this bot's client itself does not wait.
     bot.runtime.settings = dataclasses.replace(bot.runtime.settings, github_write_interval=1.0)
     for login in ("flooder", "flooder", "flooder", "alice"):
-        _, payload = comment_payload(fake_github, INSTALLATION, REPO, PR, "/session list\n\n/session help",
-                                     login=login)
+        _, payload = comment_payload(fake_github, "/session list\n\n/session help", login=login)
         assert bot.deliver("issue_comment", payload) == 202
 
     answered = []

@@ -1,6 +1,6 @@
 """GitHub credentials never travel to another host when GitHub answers with a redirect.
 
-Log downloads (`Client.download`) are covered in tests/test_github_client.py
+Log downloads (`Client.download`) are covered in tests/github_client/test_reading.py
 (test_download_follows_the_redirect_without_credentials) and tests/test_log_summaries.py; here, an
 ordinary API GET that GitHub redirects to another host.
 """

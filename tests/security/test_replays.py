@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from bot import db
 from tests.fakegithub import payloads
-from tests.security.inprocess import InProcessBot, open_session
+from tests.harness.inprocess import InProcessBot
 
 INSTALLATION, OWNER, REPOS = 91, "octo-org", ["octo-org/app", "octo-org/lib"]
 
@@ -20,7 +20,7 @@ def bot(fake_github, app_key, database_url):
     made.settle([("installation", payloads.with_installation(payloads.example("installation", "created"),
                                                              INSTALLATION))])
     for pr, (run_id, repo) in enumerate(zip((5151, 5152), REPOS), start=7):
-        open_session(made, INSTALLATION, repo, pr, run_id)
+        made.open_session(INSTALLATION, repo, pr, run_id)
     yield made
     made.dispose()
 

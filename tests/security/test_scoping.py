@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.security.inprocess import InProcessBot, comment_payload, open_session, replies_to
+from tests.copilot_pr import comment_payload, replies
+from tests.harness.inprocess import InProcessBot
 
 A_INST, A_REPO = 88, "octo-org/app"
 B_INST, B_REPO = 99, "other-org/secret"
@@ -21,14 +22,14 @@ A_RUN, B_RUN = 5151, 6262
 @pytest.fixture
 def bot(fake_github, app_key, database_url):
     bot = InProcessBot(fake_github, app_key, database_url)
-    open_session(bot, A_INST, A_REPO, PR, A_RUN)
-    open_session(bot, B_INST, B_REPO, PR, B_RUN)  # another installation: the same PR and session numbers
+    bot.open_session(A_INST, A_REPO, PR, A_RUN)
+    bot.open_session(B_INST, B_REPO, PR, B_RUN)  # another installation: the same PR and session numbers
     yield bot
     bot.dispose()
 
 
 def comment(bot, body: str, *, installation=A_INST, repo=A_REPO, login="hubot", claimed=None):
-    made, payload = comment_payload(bot.fake, installation, repo, PR, body, login=login,
+    made, payload = comment_payload(bot.fake, body, login=login, installation=installation, repo=repo, pr=PR,
                                     claimed_repository=claimed)
     ran = bot.settle([("issue_comment", payload)])
     return made, ran
@@ -44,7 +45,7 @@ def test_a_delivery_for_a_repository_its_installation_does_not_cover_does_nothin
     made, ran = comment(bot, "/session stop 1\n/session list", installation=A_INST, repo=B_REPO)
 
     assert ran == [("delivery", "dead")]
-    assert cancels(fake_github) == [] and replies_to(fake_github, B_REPO, PR, made) == []
+    assert cancels(fake_github) == [] and replies(fake_github, made, repo=B_REPO) == []
     assert made["id"] not in fake_github.reactions
     [error] = bot.dead_errors()
     assert f"installation {A_INST} does not cover repository {B_REPO}" in error
@@ -60,7 +61,7 @@ def test_a_delivery_naming_another_repositorys_id_does_nothing(bot, fake_github,
     made, ran = comment(bot, command, claimed=claimed)
 
     assert ran == [("delivery", "dead")]
-    assert cancels(fake_github) == [] and replies_to(fake_github, A_REPO, PR, made) == []
+    assert cancels(fake_github) == [] and replies(fake_github, made, repo=A_REPO) == []
 
 
 def test_stop_cancels_only_the_run_of_the_commented_repository(bot, fake_github):
@@ -75,7 +76,7 @@ def test_stop_cancels_only_the_run_of_the_commented_repository(bot, fake_github)
 def test_another_installations_sessions_never_show(bot, fake_github, command):
     made, _ = comment(bot, command)
 
-    [reply] = replies_to(fake_github, A_REPO, PR, made)
+    [reply] = replies(fake_github, made, repo=A_REPO)
     assert str(B_RUN) not in reply["body"] and B_REPO not in reply["body"] and "other-org" not in reply["body"]
     if command == "/session list":
         assert f"/{A_REPO}/actions/runs/{A_RUN}" in reply["body"]
@@ -88,4 +89,4 @@ def test_the_pull_requests_author_may_not_stop_without_write_access(bot, fake_gi
     made, _ = comment(bot, "/session stop", login="carol")
 
     assert cancels(fake_github) == []
-    assert "Only people with write access" in replies_to(fake_github, A_REPO, PR, made)[0]["body"]
+    assert "Only people with write access" in replies(fake_github, made, repo=A_REPO)[0]["body"]

@@ -8,7 +8,7 @@ import requests
 from bot.github import permissions
 from tests.fakegithub import APP_ID
 from tests.fakegithub.server import FakeGitHub
-from tests.test_fakegithub import as_installation, installation_token
+from tests.fakegithub.credentials import as_installation, installation_token
 
 REPO = "acme/widgets"
 

@@ -1,4 +1,5 @@
-"""Real processes for integration tests: gunicorn serving app:app, and `python -m bot.worker`.
+"""The bot's real processes: gunicorn serving app:app, and `python -m bot.worker` (tests/harness/stack.py
+puts them together).
 
 Every server binds to port 0; the port is read from gunicorn's own "Listening at" line, so
 parallel test runs on one machine never collide.
@@ -6,6 +7,7 @@ parallel test runs on one machine never collide.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -17,7 +19,7 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 _LISTENING = re.compile(r"Listening at: (http://[\d.]+:\d+)")
 
 
@@ -51,6 +53,15 @@ class Process:
                     raise AssertionError(f"no line matching {pattern!r}; output:\n" + self.text())
                 self._lines.wait(min(left, 0.2))
 
+    @contextlib.contextmanager
+    def stopped_on_failure(self):
+        """Stop the process if waiting for it fails: a constructor's exception would leave it running."""
+        try:
+            yield
+        except BaseException:
+            self.stop()
+            raise
+
     def text(self) -> str:
         with self._lines:
             return "\n".join(self.output)
@@ -66,6 +77,20 @@ class Process:
         return self.proc.returncode
 
 
+def children(pid: int) -> list[int]:
+    """The pids of a process's children (gunicorn's workers, for its arbiter; a log summariser); [] once it is gone.
+
+    Read from /proc rather than `ps`, so a benchmark can sample them every few milliseconds.
+    """
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            pass  # the thread (or the process) ended meanwhile
+    return found
+
+
 def bot_env(**settings: str) -> dict[str, str]:
     """The environment of a bot process: this interpreter's PATH plus the given settings only."""
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "PYTHONUNBUFFERED": "1", "LOG_FORMAT": "text"}
@@ -79,8 +104,9 @@ class Gunicorn(Process):
     def __init__(self, env: dict[str, str], workers: int = 2):
         super().__init__([sys.executable, "-m", "gunicorn", "app:app", "--bind", "127.0.0.1:0",
                           "--workers", str(workers)], env)
-        self.url = self.wait_for(_LISTENING.pattern).group(1)
-        self.wait_ready()
+        with self.stopped_on_failure():
+            self.url = self.wait_for(_LISTENING.pattern).group(1)
+            self.wait_ready()
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -95,8 +121,7 @@ class Gunicorn(Process):
 
     def worker_pids(self) -> list[int]:
         """The pids of gunicorn's worker processes (children of the arbiter)."""
-        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.proc.pid)], capture_output=True, text=True)
-        return [int(pid) for pid in out.stdout.split()]
+        return children(self.proc.pid)
 
 
 class Worker(Process):
@@ -104,4 +129,5 @@ class Worker(Process):
 
     def __init__(self, env: dict[str, str]):
         super().__init__([sys.executable, "-m", "bot.worker"], env)
-        self.wait_for(r"worker .* started")
+        with self.stopped_on_failure():
+            self.wait_for(r"worker .* started")

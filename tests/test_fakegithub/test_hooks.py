@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tests.fakegithub import payloads
-from tests.test_fakegithub import as_app
+from tests.fakegithub.credentials import as_app
 
 SECRET = "hook-secret"
 

@@ -1,0 +1,1 @@
+"""The fake GitHub (tests/fakegithub) behaves like GitHub: routes, auth, answers, payloads, hooks, permissions."""
