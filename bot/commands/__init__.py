@@ -1,0 +1,1 @@
+"""Slash commands: `/session …` lines parsed, checked and answered (see docs/commands.md)."""
