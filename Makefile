@@ -12,7 +12,9 @@ run: $(VENV)/.runtime
 	$(VENV)/bin/flask --app app db upgrade
 	exec $(VENV)/bin/gunicorn app:app
 
+# The import rules (.importlinter) first: a broken layer fails in a second, before the suite.
 test: $(VENV)/.dev $(SPEC)
+	$(VENV)/bin/lint-imports --no-logo
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 setup: $(VENV)/.dev $(SPEC)
