@@ -14,6 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
 from bot import db
+from bot.db.migrate import alembic_config
 
 ROOT = Path(__file__).parents[1]
 
@@ -74,7 +75,7 @@ def test_revision_0005_gives_existing_sessions_their_repository_as_head_and_pull
     url, cleanup = _fresh_database(database_url, tmp_path)
     engine = db.make_engine(url)
     with engine.begin() as conn:
-        command.upgrade(db._alembic_config(conn), "0004")
+        command.upgrade(alembic_config(conn), "0004")
         conn.execute(text(
             "INSERT INTO sessions (repository_id, run_id, installation_id, repository, state, status, run_attempt,"
             " run_updated_at, created_at, head_branch, backfilled, indexed_at, updated_at)"
@@ -87,8 +88,8 @@ def test_revision_0005_gives_existing_sessions_their_repository_as_head_and_pull
     with engine.begin() as conn:
         assert conn.execute(text("SELECT head_repository_id FROM sessions")).scalar() == 501
         assert conn.execute(text("SELECT head_repository_id FROM pull_requests")).scalar() is None
-        command.downgrade(db._alembic_config(conn), "0004")
-        command.upgrade(db._alembic_config(conn), "head")
+        command.downgrade(alembic_config(conn), "0004")
+        command.upgrade(alembic_config(conn), "head")
         assert conn.execute(text("SELECT head_repository_id FROM sessions")).scalar() == 501
     engine.dispose()
     _drop(cleanup)

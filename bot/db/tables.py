@@ -1,16 +1,10 @@
-"""The database: tables, engine, and bringing the schema up to date under a lock.
+"""The tables: one schema for SQLite and PostgreSQL, the source of Alembic's migrations.
 
-One schema for SQLite (the embedded default) and PostgreSQL (scale-out). Times are unix seconds
-(floats) so comparisons mean the same on both. The tables here are the source for Alembic's
-migrations in `bot/migrations/`.
+Times are unix seconds (floats) so comparisons mean the same on both databases. A change here
+comes with a migration in `bot/migrations/versions/`.
 """
 
 from __future__ import annotations
-
-import contextlib
-import fcntl
-import logging
-from pathlib import Path
 
 from sqlalchemy import (
     BigInteger,
@@ -26,11 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    create_engine,
-    event,
-    text,
 )
-from sqlalchemy.engine import Engine
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for long-lived tables.
 Id = BigInteger().with_variant(Integer, "sqlite")
@@ -312,127 +302,3 @@ redelivery_cursor = Table(
     Column("examined_until", Float, nullable=False),  # delivered_at of GitHub's log, unix seconds
     Column("updated_at", Float, nullable=False),
 )
-
-
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
-def make_engine(url: str, *, pre_ping: bool = True, **kwargs) -> Engine:
-    """An engine tuned for the bot: WAL + immediate transactions on SQLite, pre-ping on PostgreSQL."""
-    if url.startswith("sqlite:///"):
-        path = url[len("sqlite:///"):]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
-        event.listen(engine, "connect", _sqlite_connect)
-        event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    return create_engine(url, pool_pre_ping=pre_ping, pool_size=5, max_overflow=10, **kwargs)
-
-
-def _sqlite_connect(dbapi_connection, _record) -> None:
-    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's implicit BEGIN is deferred).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
-def _sqlite_begin(conn) -> None:
-    # A deferred transaction that later writes can fail with SQLITE_BUSY at once, without waiting
-    # for the busy timeout; IMMEDIATE takes the write lock up front, so writers queue instead.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def sqlite_path(engine: Engine) -> str | None:
-    database = engine.url.database
-    return database if is_sqlite(engine) and database and database != ":memory:" else None
-
-
-def _alembic_config(connection=None):
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    config.attributes["connection"] = connection
-    return config
-
-
-@contextlib.contextmanager
-def _migration_lock(engine: Engine):
-    """Serialise migrations across processes and hosts (advisory lock / lock file)."""
-    if is_sqlite(engine):
-        path = sqlite_path(engine)
-        if path is None:
-            yield
-            return
-        with open(f"{path}.migrate-lock", "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-        return
-    with engine.connect() as conn:
-        conn.execute(text("SELECT pg_advisory_lock(7331001)"))
-        conn.commit()
-        try:
-            yield
-        finally:
-            conn.execute(text("SELECT pg_advisory_unlock(7331001)"))
-            conn.commit()
-
-
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration; safe when many processes start at once."""
-    from alembic import command
-
-    with _migration_lock(engine):
-        before = current_revision(engine)
-        with engine.begin() as conn:
-            command.upgrade(_alembic_config(conn), "head")
-        after = current_revision(engine)
-    if before != after:
-        logging.getLogger("bot.db").info("database migrated from %s to %s", before or "empty", after)
-
-
-def head_revision() -> str:
-    from alembic.script import ScriptDirectory
-
-    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
-
-
-def current_revision(engine: Engine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
-
-
-
-def dialect_insert(conn, table: Table):
-    """An INSERT that supports ON CONFLICT (`on_conflict_do_nothing` / `_do_update`) on both databases."""
-    if conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert
-    return insert(table)
-
-
-def serialise(conn, *key: int) -> None:
-    """Hold, until this transaction ends, a lock no other transaction holding `key` can share.
-
-    For a count-then-insert that must be atomic. PostgreSQL: a transaction-scoped advisory lock on
-    the key (folded into the 64 bits it takes). SQLite: nothing to do, every write transaction
-    already begins IMMEDIATE, so writers run one at a time.
-    """
-    if conn.dialect.name == "sqlite":
-        return
-    folded = 0
-    for part in key:
-        folded = (folded * 1_000_003 + part) % (1 << 63)
-    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": folded})

@@ -1,0 +1,35 @@
+"""The database: tables (`tables.py`), engines (`engine.py`), migrations under a lock (`migrate.py`).
+
+One schema for SQLite (the embedded default) and PostgreSQL (scale-out). Import what you need from
+`bot.db`; the modules behind it are how it is organised, not a second address.
+"""
+
+from bot.db.engine import dialect_insert, is_sqlite, make_engine, serialise
+from bot.db.migrate import current_revision, head_revision, upgrade
+from bot.db.tables import (
+    Id,
+    backfill_budgets,
+    command_runs,
+    config_notices,
+    deliveries,
+    http_cache,
+    installations,
+    jobs,
+    log_requests,
+    metadata,
+    pull_requests,
+    redelivery_cursor,
+    redelivery_requests,
+    repositories,
+    session_stops,
+    session_summaries,
+    sessions,
+    status_comments,
+)
+
+__all__ = [
+    "Id", "backfill_budgets", "command_runs", "config_notices", "current_revision", "deliveries",
+    "dialect_insert", "head_revision", "http_cache", "installations", "is_sqlite", "jobs", "log_requests",
+    "make_engine", "metadata", "pull_requests", "redelivery_cursor", "redelivery_requests", "repositories",
+    "serialise", "session_stops", "session_summaries", "sessions", "status_comments", "upgrade",
+]
