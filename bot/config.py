@@ -11,11 +11,24 @@ import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from bot.config_parse import (
+    ConfigError,
+    boolean,
+    database_url,
+    http_url,
+    log_format,
+    log_level,
+    name_list,
+    private_key,
+    read_dotenv,
+    retention_days,
+    seconds,
+    seconds_or_off,
+    url_path,
+    whole_number,
+)
+
 DEFAULT_DATABASE_URL = "sqlite:///instance/bot.sqlite3"
-
-
-class ConfigError(Exception):
-    """A setting is missing or malformed; the message names the variable."""
 
 
 @dataclass(frozen=True)
@@ -67,185 +80,46 @@ class Settings:
 
 
 # (environment variable, Settings field, parser). The README's configuration table mirrors this.
-def _int(name: str, text: str, minimum: int = 0) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {text!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
-def _seconds(name: str, text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, got {text!r}") from None
-    if not value > 0:
-        raise ConfigError(f"{name} must be more than 0 seconds, got {text!r}")
-    return value
-
-
-def _seconds_or_off(name: str, text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds (0 turns it off), got {text!r}") from None
-    if value < 0:
-        raise ConfigError(f"{name} must be 0 (off) or more, got {text!r}")
-    return value
-
-
-def _retention_days(name: str, text: str) -> int:
-    value = _int(name, text)
-    # Pruning a delivery GitHub still lists as failed would let recovery redeliver it (3-day window).
-    if 0 < value < 3:
-        raise ConfigError(f"{name} must be 0 (keep everything) or at least 3, the days GitHub keeps "
-                          f"deliveries, got {value}")
-    return value
-
-
-def _bool(name: str, text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{name} must be 1 or 0, got {text!r}")
-
-
-def _names(name: str, text: str) -> tuple[str, ...]:
-    values = tuple(v.strip() for v in text.split(",") if v.strip())
-    if not values:
-        raise ConfigError(f"{name} must be a comma-separated list, got {text!r}")
-    return values
-
-
-def _choice(*allowed: str):
-    def parse(name: str, text: str) -> str:
-        value = text.strip().lower()
-        if value not in allowed:
-            raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {text!r}")
-        return value
-
-    return parse
-
-
-def _log_level(name: str, text: str) -> str:
-    return _choice("debug", "info", "warning", "error", "critical")(name, text).upper()
-
-
-def _log_format(name: str, text: str) -> str:
-    value = _choice("json", "text", "pretty")(name, text)
-    return "text" if value == "pretty" else value
-
-
-def _path(name: str, text: str) -> str:
-    if not text.startswith("/"):
-        raise ConfigError(f"{name} must start with '/', got {text!r}")
-    return text
-
-
-def _url(name: str, text: str) -> str:
-    if not text.startswith(("http://", "https://")):
-        raise ConfigError(f"{name} must be an http(s) URL, got {text!r}")
-    return text.rstrip("/")
-
-
-def _database_url(name: str, text: str) -> str:
-    if text.startswith("postgres://"):  # Heroku-style spelling
-        text = "postgresql://" + text[len("postgres://"):]
-    if text.startswith("postgresql://"):
-        return "postgresql+psycopg://" + text[len("postgresql://"):]
-    if text.startswith(("sqlite:///", "postgresql+psycopg://")):
-        return text
-    raise ConfigError(f"{name} must be sqlite:///path or postgresql://…, got {text.split('@')[-1]!r}")
-
-
 SIMPLE = [
-    ("WEBHOOK_PATH", "webhook_path", _path),
-    ("DATABASE_URL", "database_url", _database_url),
-    ("PORT", "port", lambda n, t: _int(n, t, 1)),
-    ("LOG_LEVEL", "log_level", _log_level),
-    ("LOG_FORMAT", "log_format", _log_format),
-    ("AUTO_MIGRATE", "auto_migrate", _bool),
-    ("BOT_INLINE_WORKERS", "inline_workers", _bool),
-    ("BOT_WORKER_THREADS", "worker_threads", lambda n, t: _int(n, t, 1)),
-    ("JOB_LEASE_SECONDS", "job_lease", _seconds),
-    ("JOB_RETRY_BASE_SECONDS", "job_retry_base", _seconds),
-    ("JOB_MAX_ATTEMPTS", "job_max_attempts", lambda n, t: _int(n, t, 1)),
-    ("JOB_POLL_SECONDS", "job_poll_interval", _seconds),
-    ("GITHUB_RETRIES", "github_retries", _int),
-    ("GITHUB_CONNECT_TIMEOUT_SECONDS", "github_connect_timeout", _seconds),
-    ("GITHUB_READ_TIMEOUT_SECONDS", "github_read_timeout", _seconds),
-    ("GITHUB_WRITE_INTERVAL_SECONDS", "github_write_interval", _seconds),
-    ("GITHUB_AMBIGUOUS_WAIT_SECONDS", "github_ambiguous_wait", _seconds),
-    ("STOP_GRACE_SECONDS", "stop_grace_period", _seconds),
-    ("STATUS_COMMENT_INTERVAL_SECONDS", "status_comment_interval", _seconds),
-    ("TIMELINE_COALESCE_SECONDS", "timeline_coalesce", _seconds),
-    ("PERMISSION_CACHE_SECONDS", "permission_cache_ttl", _seconds),
-    ("REPO_CONFIG_CACHE_SECONDS", "config_cache_ttl", _seconds),
-    ("COMMAND_RATE_LIMIT", "command_rate_limit", lambda n, t: _int(n, t, 1)),
-    ("LOG_SUMMARY_BUDGET_SECONDS", "log_summary_budget", _seconds),
-    ("SESSION_WORKFLOW_PATH_PREFIXES", "session_path_prefixes", _names),
-    ("COPILOT_LOGINS", "copilot_logins", _names),
-    ("BACKFILL_DAYS", "backfill_days", _int),
-    ("BACKFILL_MAX_RUNS", "backfill_max_runs", _int),
-    ("BACKFILL_API_BUDGET", "backfill_api_budget", _int),
-    ("REDELIVERY_INTERVAL_SECONDS", "redelivery_interval", _seconds_or_off),
-    ("REDELIVERY_MAX_PER_RUN", "redelivery_max_per_run", lambda n, t: _int(n, t, 1)),
-    ("REDELIVERY_MAX_ATTEMPTS", "redelivery_max_attempts", lambda n, t: _int(n, t, 1)),
-    ("RETENTION_DAYS", "retention_days", _retention_days),
+    ("WEBHOOK_PATH", "webhook_path", url_path),
+    ("DATABASE_URL", "database_url", database_url),
+    ("PORT", "port", lambda n, t: whole_number(n, t, 1)),
+    ("LOG_LEVEL", "log_level", log_level),
+    ("LOG_FORMAT", "log_format", log_format),
+    ("AUTO_MIGRATE", "auto_migrate", boolean),
+    ("BOT_INLINE_WORKERS", "inline_workers", boolean),
+    ("BOT_WORKER_THREADS", "worker_threads", lambda n, t: whole_number(n, t, 1)),
+    ("JOB_LEASE_SECONDS", "job_lease", seconds),
+    ("JOB_RETRY_BASE_SECONDS", "job_retry_base", seconds),
+    ("JOB_MAX_ATTEMPTS", "job_max_attempts", lambda n, t: whole_number(n, t, 1)),
+    ("JOB_POLL_SECONDS", "job_poll_interval", seconds),
+    ("GITHUB_RETRIES", "github_retries", whole_number),
+    ("GITHUB_CONNECT_TIMEOUT_SECONDS", "github_connect_timeout", seconds),
+    ("GITHUB_READ_TIMEOUT_SECONDS", "github_read_timeout", seconds),
+    ("GITHUB_WRITE_INTERVAL_SECONDS", "github_write_interval", seconds),
+    ("GITHUB_AMBIGUOUS_WAIT_SECONDS", "github_ambiguous_wait", seconds),
+    ("STOP_GRACE_SECONDS", "stop_grace_period", seconds),
+    ("STATUS_COMMENT_INTERVAL_SECONDS", "status_comment_interval", seconds),
+    ("TIMELINE_COALESCE_SECONDS", "timeline_coalesce", seconds),
+    ("PERMISSION_CACHE_SECONDS", "permission_cache_ttl", seconds),
+    ("REPO_CONFIG_CACHE_SECONDS", "config_cache_ttl", seconds),
+    ("COMMAND_RATE_LIMIT", "command_rate_limit", lambda n, t: whole_number(n, t, 1)),
+    ("LOG_SUMMARY_BUDGET_SECONDS", "log_summary_budget", seconds),
+    ("SESSION_WORKFLOW_PATH_PREFIXES", "session_path_prefixes", name_list),
+    ("COPILOT_LOGINS", "copilot_logins", name_list),
+    ("BACKFILL_DAYS", "backfill_days", whole_number),
+    ("BACKFILL_MAX_RUNS", "backfill_max_runs", whole_number),
+    ("BACKFILL_API_BUDGET", "backfill_api_budget", whole_number),
+    ("REDELIVERY_INTERVAL_SECONDS", "redelivery_interval", seconds_or_off),
+    ("REDELIVERY_MAX_PER_RUN", "redelivery_max_per_run", lambda n, t: whole_number(n, t, 1)),
+    ("REDELIVERY_MAX_ATTEMPTS", "redelivery_max_attempts", lambda n, t: whole_number(n, t, 1)),
+    ("RETENTION_DAYS", "retention_days", retention_days),
 ]
-
-
-def read_dotenv(path: Path) -> dict[str, str]:
-    """Parse KEY=VALUE lines (optionally `export`ed, quoted, with # comments)."""
-    values: dict[str, str] = {}
-    for number, raw in enumerate(path.read_text().splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("export "):
-            line = line[len("export "):]
-        key, sep, value = line.partition("=")
-        if not sep or not key.strip().isidentifier():
-            raise ConfigError(f"{path}:{number} is not KEY=VALUE")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        values[key.strip()] = value
-    return values
-
-
-def _private_key(env: dict[str, str]) -> str | None:
-    text = env.get("PRIVATE_KEY", "").strip()
-    key_path = env.get("PRIVATE_KEY_PATH", "").strip()
-    if text and key_path:
-        raise ConfigError("set PRIVATE_KEY or PRIVATE_KEY_PATH, not both")
-    if key_path:
-        try:
-            text = Path(key_path).read_text()
-        except OSError as exc:
-            raise ConfigError(f"PRIVATE_KEY_PATH cannot be read: {exc.strerror} ({key_path})") from None
-        name = "PRIVATE_KEY_PATH"
-    else:
-        name = "PRIVATE_KEY"
-    if not text:
-        return None
-    # .env files and dashboards often hold the PEM on one line with literal \n.
-    text = text.replace("\\n", "\n").strip() + "\n"
-    if not (text.startswith("-----BEGIN") and "PRIVATE KEY-----" in text):
-        raise ConfigError(f"{name} is not a PEM private key (it should start with -----BEGIN RSA PRIVATE KEY-----)")
-    return text
 
 
 def _github_api_url(env: dict[str, str]) -> str:
     if env.get("GITHUB_API_URL"):
-        return _url("GITHUB_API_URL", env["GITHUB_API_URL"])
+        return http_url("GITHUB_API_URL", env["GITHUB_API_URL"])
     host = env.get("GHE_HOST", "").strip()
     if host:
         if "/" in host:
@@ -269,8 +143,8 @@ def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None 
             values[attr] = parse(var, env[var])
 
     if "APP_ID" in env:
-        values["app_id"] = _int("APP_ID", env["APP_ID"], 1)
-    values["private_key"] = _private_key(env)
+        values["app_id"] = whole_number("APP_ID", env["APP_ID"], 1)
+    values["private_key"] = private_key(env)
     secrets = tuple(s.strip() for s in env.get("WEBHOOK_SECRET", "").split(",") if s.strip())
     values["webhook_secrets"] = secrets
     values["github_api_url"] = _github_api_url(env)
