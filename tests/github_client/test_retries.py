@@ -188,7 +188,7 @@ def test_writes_of_one_installation_are_paced_after_a_short_burst(app_key, fake_
         now[0] += seconds
 
     gh = GitHub(fake_github.url, AppAuth(fake_github.app_id, app_key.pem), sleep=sleep, clock=lambda: now[0],
-                write_interval=0.5, write_burst=3)
+                write_interval=0.5)
     client = gh.installation(9)
     for n in range(3):
         client.post("/repos/octo/pace/issues/1/comments", json={"body": f"burst {n}"})
