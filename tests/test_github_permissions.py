@@ -10,29 +10,30 @@ import requests
 
 from bot.github import permissions
 from bot.github.errors import GitHubError, MissingPermission, error_for
+from tests import app_manifest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def test_the_manifest_asks_for_what_the_issue_settled_each_with_a_reason():
-    assert permissions.default_permissions() == {
+    assert app_manifest.default_permissions() == {
         "actions": "write", "pull_requests": "write", "issues": "write",
         "contents": "read", "metadata": "read", "members": "read"}
-    reasons = permissions.reasons()
-    assert set(reasons) == set(permissions.default_permissions())
+    reasons = app_manifest.reasons()
+    assert set(reasons) == set(app_manifest.default_permissions())
     assert all(len(reason) > 20 for reason in reasons.values()), reasons
 
 
 def test_the_readme_table_is_the_manifests():
     rows = re.findall(r"^\| `([a-z_]+)` \| (read|write|admin) \| (.+) \|$", README.read_text(encoding="utf-8"), re.M)
-    assert {name: level for name, level, _ in rows} == permissions.default_permissions()
-    assert {name: why for name, _, why in rows} == permissions.reasons()
+    assert {name: level for name, level, _ in rows} == app_manifest.default_permissions()
+    assert {name: why for name, _, why in rows} == app_manifest.reasons()
 
 
 def test_the_manifest_covers_every_route_the_bot_uses():
-    granted = permissions.default_permissions()
+    granted = app_manifest.default_permissions()
     for method, template, needs, _ in permissions.ROUTES:
-        assert not needs or any(permissions.covers(granted, need) for need in needs), (method, template)
+        assert not needs or any(app_manifest.covers(granted, need) for need in needs), (method, template)
 
 
 @pytest.mark.parametrize("method, path, needs", [

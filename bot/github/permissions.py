@@ -1,4 +1,4 @@
-"""The App's permissions: what it asks for (config/app-manifest.yml) and what each route it uses needs.
+"""The permission each route the bot uses needs (what the App asks for is config/app-manifest.yml).
 
 ROUTES is GitHub's documented route → permission map for the routes the bot calls, from
 "Permissions required for GitHub Apps" (https://docs.github.com/rest/authentication/permissions-required-for-github-apps)
@@ -9,13 +9,6 @@ The fake GitHub refuses by this map; the bot explains a refusal by it.
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
-
-import yaml
-
-MANIFEST = Path(__file__).resolve().parents[2] / "config" / "app-manifest.yml"
-LEVELS = {"read": 1, "write": 2, "admin": 3}
 NOT_ACCESSIBLE = "Resource not accessible by integration"  # GitHub's 403 for a permission the token lacks
 
 _REPO = "/repos/{owner}/{repo}"
@@ -63,45 +56,6 @@ ROUTES: tuple[tuple[str, str, tuple[tuple[str, str], ...], str], ...] = (
     ("GET", "/orgs/{org}/teams/{team_slug}/memberships/{username}", (("members", "read"),),
      "https://docs.github.com/rest/teams/members#get-team-membership-for-a-user"),
 )
-
-
-@functools.cache
-def manifest() -> dict:
-    """config/app-manifest.yml, parsed."""
-    return yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
-
-
-def default_permissions() -> dict[str, str]:
-    """The permissions the App asks for: {"actions": "write", ...}."""
-    return dict(manifest()["default_permissions"])
-
-
-def default_events() -> list[str]:
-    return list(manifest().get("default_events") or [])
-
-
-def reasons() -> dict[str, str]:
-    """Each permission's reason, from the comment above it in the manifest."""
-    found, comment = {}, []
-    in_table = False
-    for line in MANIFEST.read_text(encoding="utf-8").splitlines():
-        if not line.startswith(" "):
-            in_table, comment = line.startswith("default_permissions:"), []
-            continue
-        text = line.strip()
-        if not in_table:
-            continue
-        if text.startswith("#"):
-            comment.append(text.lstrip("# "))
-        elif ":" in text:
-            found[text.split(":", 1)[0]] = " ".join(comment)
-            comment = []
-    return found
-
-
-def covers(granted: dict, level_of: tuple[str, str]) -> bool:
-    name, level = level_of
-    return LEVELS.get(granted.get(name) or "", 0) >= LEVELS[level]
 
 
 def route_of(method: str, path: str) -> tuple[str, str, tuple[tuple[str, str], ...], str] | None:

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 from requests.structures import CaseInsensitiveDict
 
 from bot.github import permissions
+from tests import app_manifest
 
 from . import auth
 from .openapi import API_VERSION, spec
@@ -151,8 +152,8 @@ class Answering:
         needs, doc = REQUIRED[(req.method, template)]
         current = self.installations[token.installation_id]["permissions"]
         granted = {name: level for name, level in token.permissions.items()
-                   if permissions.covers(current, (name, level))}
-        if not needs or any(permissions.covers(granted, need) for need in needs):
+                   if app_manifest.covers(current, (name, level))}
+        if not needs or any(app_manifest.covers(granted, need) for need in needs):
             return None
         return error(403, permissions.NOT_ACCESSIBLE, doc)
 

@@ -17,15 +17,15 @@ from urllib.parse import urlencode
 
 from cryptography.hazmat.primitives import serialization
 
-from bot.github import permissions
+from tests import app_manifest
 
 from . import actions, auth, comments, contents, control, hooks, logs, objects, routes
 from .answering import RATE_LIMIT, RESET, Answering, Route, handler_class
 from .openapi import spec
 from .wire import Recorded, Response
 
-DEFAULT_PERMISSIONS = permissions.default_permissions()  # config/app-manifest.yml, what the App asks for
-DEFAULT_EVENTS = permissions.default_events()
+DEFAULT_PERMISSIONS = app_manifest.default_permissions()  # config/app-manifest.yml, what the App asks for
+DEFAULT_EVENTS = app_manifest.default_events()
 
 
 @dataclass

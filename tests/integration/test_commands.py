@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import db
-from bot.github.permissions import default_permissions
+from tests.app_manifest import default_permissions
 from bot.handlers.status_comment import MARKER as STATUS_MARKER
 from tests import agentlogs, sessions_payloads as hooks
 from tests.copilot_pr import INSTALLATION, PR, REPO, comment, open_session, replies, settle

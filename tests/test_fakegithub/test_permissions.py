@@ -6,6 +6,7 @@ import pytest
 import requests
 
 from bot.github import permissions
+from tests import app_manifest
 from tests.fakegithub import APP_ID
 from tests.fakegithub.server import FakeGitHub
 from tests.fakegithub.credentials import as_installation, installation_token
@@ -34,13 +35,13 @@ def cancel(fake, app_key, installation_id: int) -> requests.Response:
 
 def test_the_default_installation_has_the_manifests_permissions(fake_github):
     installation = fake_github.add_installation(7, "acme", [REPO])
-    assert installation["permissions"] == permissions.default_permissions()
-    assert fake_github.app["permissions"] == permissions.default_permissions()
-    assert fake_github.app["events"] == permissions.default_events()
+    assert installation["permissions"] == app_manifest.default_permissions()
+    assert fake_github.app["permissions"] == app_manifest.default_permissions()
+    assert fake_github.app["events"] == app_manifest.default_events()
 
 
 def test_a_cancel_is_refused_with_actions_read(github, app_key):
-    run = install(github, i7={**permissions.default_permissions(), "actions": "read"})
+    run = install(github, i7={**app_manifest.default_permissions(), "actions": "read"})
 
     answer = cancel(github, app_key, 7)
 
@@ -53,13 +54,13 @@ def test_a_cancel_is_refused_with_actions_read(github, app_key):
 
 
 def test_a_cancel_is_allowed_with_actions_write(github, app_key):
-    install(github, i7={**permissions.default_permissions(), "actions": "write"})
+    install(github, i7={**app_manifest.default_permissions(), "actions": "write"})
 
     assert cancel(github, app_key, 7).status_code == 202
 
 
 def test_reading_runs_needs_actions_read_at_least(github, app_key):
-    without = {k: v for k, v in permissions.default_permissions().items() if k != "actions"}
+    without = {k: v for k, v in app_manifest.default_permissions().items() if k != "actions"}
     install(github, i7=without, i8={**without, "actions": "read"})
     url = f"{github.url}/repos/{REPO}/actions/runs/5151"
 
