@@ -91,24 +91,17 @@ class BearerAuth(requests.auth.AuthBase):
 class InstallationTokens:
     """Per-installation token cache: one fetch per installation even when many threads ask at once."""
 
-    def __init__(
-        self,
-        fetch: Callable[[int], tuple[str, float]],
-        now: Callable[[], float],
-        *,
-        refresh_margin: float = TOKEN_REFRESH_MARGIN,
-    ):
+    def __init__(self, fetch: Callable[[int], tuple[str, float]], now: Callable[[], float]):
         """`fetch(installation_id)` returns (token, expires_at unix seconds); `now` is GitHub's clock."""
         self._fetch = fetch
         self._now = now
-        self._margin = refresh_margin
         self._lock = threading.Lock()  # guards the two dicts, never held while fetching
         self._tokens: dict[int, tuple[str, float]] = {}
         self._fetch_locks: dict[int, threading.Lock] = {}
 
     def _fresh(self, installation_id: int) -> str | None:
         entry = self._tokens.get(installation_id)
-        if entry is not None and self._now() < entry[1] - self._margin:
+        if entry is not None and self._now() < entry[1] - TOKEN_REFRESH_MARGIN:
             return entry[0]
         return None
 

@@ -19,6 +19,8 @@ from bot.github.errors import BlobMissing, transient
 from bot.github.transport import NETWORK_ERRORS, Transport
 
 CHUNK_SIZE = 64 * 1024
+# A download larger than this goes to a temporary file rather than staying in memory.
+SPOOL_MAX_MEMORY = 1 << 20
 
 
 class ETagStore(Protocol):
@@ -151,13 +153,13 @@ class Client:
             store.put(key, resp.headers["ETag"], body)
         return body, True
 
-    def download(self, path: str, *, spool_max_memory: int = 1 << 20) -> tempfile.SpooledTemporaryFile:
+    def download(self, path: str) -> tempfile.SpooledTemporaryFile:
         """GET a file GitHub serves by redirect (log archives); returns it rewound, spooled to disk when large.
 
         The redirect target gets no Authorization header, and each attempt asks GitHub for a fresh
         redirect because the signed Location expires within a minute.
         """
-        spool = tempfile.SpooledTemporaryFile(max_size=spool_max_memory)
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_MEMORY)
         attempt = 0
         try:
             while True:

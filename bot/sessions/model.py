@@ -182,16 +182,16 @@ class TimelineFacts:
 
 
 def match_timeline(runs: Sequence[tuple[int, float]], events: Sequence[dict],
-                   copilot_logins: Iterable[str], skew: float = TIMELINE_SKEW) -> dict[int, TimelineFacts]:
+                   copilot_logins: Iterable[str]) -> dict[int, TimelineFacts]:
     """Match `copilot_work_*` timeline events to runs (run_id, created_at) by time order.
 
-    A `copilot_work_started` with no run created within `skew` of it is not a session's start:
+    A `copilot_work_started` with no run created within TIMELINE_SKEW of it is not a session's start:
     Copilot code reviews post events of the same names ("started reviewing on behalf of …") and
     the REST timeline has no field telling them apart (GraphQL's `sessionId` would). Such a start
     is dropped, and with it the first finish after it (before any other start): the review's own.
 
     Runs and the remaining starts are walked oldest first. A run takes the unused start within
-    `skew` of its creation nearest to it, unless that start is nearer the following run (then
+    TIMELINE_SKEW of its creation nearest to it, unless that start is nearer the following run (then
     this run's own event is missing). Its outcome is the first `copilot_work_finished` /
     `copilot_work_finished_failure` after its start and before the next start.
     """
@@ -201,7 +201,7 @@ def match_timeline(runs: Sequence[tuple[int, float]], events: Sequence[dict],
     for t, kind, e in sorted((t, e["event"], e) for e in events if str(e.get("event", "")).startswith("copilot_work_")
                              and (t := timestamp(e.get("created_at")))):
         if kind == "copilot_work_started":
-            reviewing = not any(abs(t - c) <= skew for c in created)
+            reviewing = not any(abs(t - c) <= TIMELINE_SKEW for c in created)
             if reviewing:
                 continue
         elif reviewing:
@@ -213,9 +213,9 @@ def match_timeline(runs: Sequence[tuple[int, float]], events: Sequence[dict],
     facts: dict[int, TimelineFacts] = {}
     j = 0
     for i, (run_id, created_at) in enumerate(ordered):
-        while j < len(starts) and starts[j][0] < created_at - skew:
+        while j < len(starts) and starts[j][0] < created_at - TIMELINE_SKEW:
             j += 1
-        window = [k for k in range(j, len(starts)) if starts[k][0] <= created_at + skew]
+        window = [k for k in range(j, len(starts)) if starts[k][0] <= created_at + TIMELINE_SKEW]
         if not window:
             continue
         k = min(window, key=lambda k: (abs(starts[k][0] - created_at), k))
