@@ -90,9 +90,6 @@ def queries(n: int, rng: random.Random) -> dict[str, callable]:
             conn, installation_id=0, state=rng.choice(model.STATES)),
         "newest page by user, largest": lambda conn: index_queries.list_sessions(
             conn, installation_id=0, starter=f"user-{rng.randrange(997)}"),
-        "counts by state, typical": lambda conn: index_queries.counts_by_state(
-            conn, installation_id=1 + rng.randrange(s["installations"])),
-        "counts by state, largest": lambda conn: index_queries.counts_by_state(conn, installation_id=0),
     }
 
 

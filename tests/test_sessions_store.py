@@ -185,12 +185,6 @@ def test_sessions_by_state_user_repository_and_pull_request(indexed, filters, ex
         assert [row.run_id for row in queries.list_sessions(conn, **filters).items] == expected
 
 
-def test_counts_by_state(indexed):
-    with indexed.connect() as conn:
-        assert queries.counts_by_state(conn, installation_id=1) == {
-            "queued": 2, "in_progress": 2, "completed": 3, "failed": 2, "cancelled": 0, "timed_out": 0}
-
-
 def test_a_bad_cursor_is_refused(indexed):
     with indexed.connect() as conn, pytest.raises(ValueError, match="not a session cursor"):
         queries.list_sessions(conn, cursor="nonsense")

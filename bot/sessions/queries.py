@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from bot.db import pull_requests, sessions
@@ -98,13 +98,6 @@ def pull_row(engine: Engine, repository_id: int, number: int):
     with engine.connect() as conn:
         return conn.execute(select(pull_requests).where(pull_requests.c.repository_id == repository_id,
                                                         pull_requests.c.number == number)).first()
-
-
-def counts_by_state(conn: Connection, **filters) -> dict[str, int]:
-    """How many sessions are in each state (every state present, zeros included)."""
-    rows = conn.execute(select(sessions.c.state, func.count()).where(*_filters(**filters))
-                        .group_by(sessions.c.state)).all()
-    return {state: 0 for state in model.STATES} | {state: count for state, count in rows}
 
 
 def _encode(created_at: float, session_id: int) -> str:
