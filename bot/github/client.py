@@ -8,7 +8,6 @@ bot/github/transport.py.
 from __future__ import annotations
 
 import tempfile
-import threading
 from typing import Any, Callable, Iterator, Protocol
 from urllib.parse import urljoin, urlsplit
 
@@ -29,24 +28,6 @@ class ETagStore(Protocol):
     def get(self, key: str) -> tuple[str, Any] | None: ...
 
     def put(self, key: str, etag: str, body: Any) -> None: ...
-
-
-class MemoryETagStore:
-    """An in-process, thread-safe ETagStore (unbounded: fine for tests and a handful of URLs)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._items: dict[str, tuple[str, Any]] = {}
-
-    def get(self, key: str) -> tuple[str, Any] | None:
-        """The stored (etag, body) for `key`, or None."""
-        with self._lock:
-            return self._items.get(key)
-
-    def put(self, key: str, etag: str, body: Any) -> None:
-        """Remember `body` and its `etag` for `key`."""
-        with self._lock:
-            self._items[key] = (etag, body)
 
 
 class _BlobFailure(Exception):
