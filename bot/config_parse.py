@@ -76,13 +76,13 @@ def name_list(name: str, text: str) -> tuple[str, ...]:
 
 def choice(*allowed: str):
     """A parser accepting one of `allowed`, in any case."""
-    def parse(name: str, text: str) -> str:
+    def one_of(name: str, text: str) -> str:
         value = text.strip().lower()
         if value not in allowed:
             raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {text!r}")
         return value
 
-    return parse
+    return one_of
 
 
 def log_level(name: str, text: str) -> str:
