@@ -14,7 +14,8 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 
 from bot.commands.session_text import sessions_table  # noqa: E402
 from bot.commands.parse import find_commands  # noqa: E402
-from bot.commands.registry import COMMANDS  # noqa: E402
+from bot.commands.arguments import Arguments  # noqa: E402
+from bot.commands.registry import commands, interpret, not_understood  # noqa: E402
 from bot.commands.replies import reply_body as reply  # noqa: E402
 from bot.logs.reader import read_events  # noqa: E402
 from bot.logs.render import summary_markdown as render_log  # noqa: E402
@@ -115,14 +116,17 @@ def build() -> str:
         "## Which lines are commands",
         _which_lines(),
         "## `/session help`",
-        _fenced(reply(_command("/session help"), COMMANDS["help"].handle(SimpleNamespace(prefix="/session")))),
+        _fenced(reply(_command("/session help"),
+                      commands()["help"].handle(SimpleNamespace(prefix="/session"), Arguments()))),
+        "## A line that is not a command",
+        _fenced(reply(_command("/session deploy"), not_understood(interpret("/session deploy"), "/session"))),
         "## `/session list`",
         _fenced(reply(_command("/session list"),
                       "this pull request's Copilot agent sessions:\n\n" + sessions_table(SESSIONS, NOW))),
         "## `/session log 1`",
         _fenced(reply(_command("/session log 1"), f"here is what the agent did in session 1:\n\n{log_body}")),
         "## The status comment",
-        _fenced(status(SESSIONS, closed=None, now=NOW)),
+        _fenced(status(SESSIONS, closed=None, now=NOW, prefix="/session")),
     ]
     return "\n\n".join(sections) + "\n"
 

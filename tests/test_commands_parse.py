@@ -1,4 +1,4 @@
-"""The command grammar, written down as a table, and which lines of a comment are commands."""
+"""Which lines of a comment are commands (what each means: tests/test_commands_registry.py)."""
 
 from __future__ import annotations
 
@@ -10,42 +10,7 @@ import pytest
 from hypothesis import example, given, strategies as st
 
 from bot import cmark
-from bot.commands.parse import (DEFAULT_PREFIX, Command, Invalid, _starts_with_word, added_commands, find_commands,
-                                parse)
-
-GRAMMAR = [
-    # line                              parsed
-    ("/session help",                   Command("help")),
-    ("/session",                        Command("help")),
-    ("/SESSION Help",                   Command("help")),
-    ("/session list",                   Command("list")),
-    ("/session status",                 Command("list")),
-    ("/session log",                    Command("log")),
-    ("/session log latest",             Command("log")),
-    ("/session log 2",                  Command("log", number=2)),
-    ("/session log #2",                 Command("log", number=2)),
-    ("/session log --full",             Command("log", full=True)),
-    ("/session log 3 --full",           Command("log", number=3, full=True)),
-    ("/session log --full 3",           Command("log", number=3, full=True)),
-    ("/session stop",                   Command("stop")),
-    ("/session stop 1",                 Command("stop", number=1)),
-    ("/session stop all",               Command("stop", all=True)),
-    ("/session stop ALL",               Command("stop", all=True)),
-    ("/session log 0",                  Invalid("`log` takes a session number or `latest`, and `--full`")),
-    ("/session log two",                Invalid("`log` takes a session number or `latest`, and `--full`")),
-    ("/session log 1 2",                Invalid("`log` takes a session number or `latest`, and `--full`")),
-    ("/session stop -1",                Invalid("`stop` takes a session number or `all`")),
-    ("/session stop 1 now",             Invalid("`stop` takes a session number or `all`")),
-    ("/session list mine",              Invalid("it takes no arguments")),
-    ("/session help me",                Invalid("it takes no arguments")),
-    ("/session deploy",                 Invalid("that is not a command")),
-    ("/session @everyone",              Invalid("that is not a command")),
-]
-
-
-@pytest.mark.parametrize("line, parsed", GRAMMAR)
-def test_grammar(line, parsed):
-    assert parse(line) == parsed
+from bot.commands.parse import DEFAULT_PREFIX, _starts_with_word, added_commands, find_commands
 
 
 @pytest.mark.parametrize("body, commands", [
@@ -73,7 +38,6 @@ def test_which_lines_are_commands(body, commands):
 
 def test_a_configured_prefix_replaces_session():
     assert [c.text for c in find_commands("/agent stop\n/session stop", prefix="/agent")] == ["/agent stop"]
-    assert parse("/agent stop 2", prefix="/agent") == Command("stop", number=2)
 
 
 @pytest.mark.parametrize("before, after, added", [

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 
 from bot import logging_config
 from bot.commands import replies
-from bot.commands.parse import Command, Invalid, parse
-from bot.commands.registry import COMMANDS, help_table
+from bot.commands.invoke import Invocation, answer, asker_of
+from bot.commands.registry import CommandCall, commands, interpret
 from bot.commands.runs import load_run, update_run
 from bot.db import config_notices, dialect_insert, installations
 from bot.errors import TransientError
@@ -26,26 +24,14 @@ from bot.github import api, permissions
 from bot.github.errors import GitHubError, MissingPermission
 from bot.inert import one_line
 from bot.jobs import Job, handles
-from bot.commands import list_sessions, show_help, show_log, stop_sessions  # noqa: F401  (the commands)
-from bot.repo_config import PATH, RepoConfig
+from bot.repo_config import PATH
+from bot.sessions.queries import numbered_sessions
 
 SAY_RETRYING_FROM_ATTEMPT = 3
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class Invocation:
-    """One command as its handler sees it."""
-
-    runtime: Any
-    run: Any  # the command_runs row
-    command: Command
-    client: Any  # the installation's GitHub client
-    config: RepoConfig
-
-    @property
-    def prefix(self) -> str:
-        return self.config.prefix
+# Import every command module now, as importing this one did by name before: besides their commands,
+# they define job kinds (`log.followup`, `stop.verify`) a worker must know before its first job.
+commands()
 
 
 @handles("command")
@@ -75,15 +61,16 @@ def run_command(runtime, job: Job, run) -> None:
             config, problem, sha = runtime.repo_configs.get(client, run.repository)
             if problem:
                 _explain_config_once(runtime, client, run, problem, sha)
-            parsed = parse(run.text, config.prefix)
-            body = answer(Invocation(runtime, run, parsed, client, config) if isinstance(parsed, Command) else None,
-                          parsed, config.prefix)
+            parsed = interpret(run.text)
+            invocation = Invocation(runtime, run, client, config)
+            body = answer(parsed, invocation, asker=asker_of(invocation),
+                          numbered=lambda: _numbered(runtime, run))
         except MissingPermission as exc:  # only an owner can fix this: say how, once, and end
             logger.warning("installation lacks a permission: %s", exc)
-            body = missing_permission(runtime, run, exc, parsed.name if isinstance(parsed, Command) else None)
+            body = missing_permission(runtime, run, exc, parsed.name if isinstance(parsed, CommandCall) else None)
         except TransientError as exc:
             if job.attempts >= SAY_RETRYING_FROM_ATTEMPT:
-                name = parsed.name if isinstance(parsed, Command) else "this"
+                name = parsed.name if isinstance(parsed, CommandCall) else "this"
                 replies.send(runtime.engine, client, load_run(runtime.engine, run.id),
                              f"could not finish `{name}` yet: {one_line(str(exc), 300)}. "
                              "Retrying; this reply will be updated.")
@@ -92,11 +79,10 @@ def run_command(runtime, job: Job, run) -> None:
         update_run(runtime.engine, run.id, state="answered", answered_at=time.time())
 
 
-def answer(invocation: Invocation | None, parsed: Command | Invalid, prefix: str) -> str:
-    """The reply body for a parsed command (or a malformed one)."""
-    if isinstance(parsed, Invalid):
-        return f"I did not understand that: {parsed.reason}.\n\n{help_table(prefix)}"
-    return COMMANDS[parsed.name].handle(invocation)
+def _numbered(runtime, run) -> list:
+    """The numbered sessions of the commented pull request."""
+    with runtime.engine.connect() as conn:
+        return numbered_sessions(conn, run.repository_id, run.pr_number)
 
 
 def missing_permission(runtime, run, exc: MissingPermission, name: str | None) -> str:

@@ -1,4 +1,7 @@
-"""Find `/session` commands in a comment and parse them. Pure: no I/O, no GitHub.
+"""Find the `/session` command lines of a comment. Pure: no I/O, no GitHub.
+
+What a line means is the registry's (bot/commands/registry.py `interpret`); this module only says
+which lines are commands.
 
 A command is what GitHub shows as one: a line of a top-level paragraph of the comment, as GitHub's
 own markdown parser (cmark-gfm, bot/cmark.py) reads it, that starts with the prefix as a whole word
@@ -30,23 +33,6 @@ class CommandLine:
 
     position: int
     text: str  # the whole line, stripped
-
-
-@dataclass(frozen=True)
-class Command:
-    """A well-formed command."""
-
-    name: str  # the canonical name: help, list, log, stop
-    number: int | None = None  # the per-PR session number, when given
-    all: bool = False  # stop all
-    full: bool = False  # log --full
-
-
-@dataclass(frozen=True)
-class Invalid:
-    """A command line that does not parse; the reply explains and shows the help."""
-
-    reason: str
 
 
 def find_commands(body: str, prefix: str = DEFAULT_PREFIX) -> list[CommandLine]:
@@ -119,41 +105,6 @@ def added_commands(body: str, previous: str, prefix: str = DEFAULT_PREFIX) -> li
         else:
             added.append(command)
     return added
-
-
-def parse(text: str, prefix: str = DEFAULT_PREFIX) -> Command | Invalid:
-    """Parse one command line (as found by `find_commands`) against the grammar."""
-    words = text.split()[1:]  # drop the prefix
-    if not words:
-        return Command("help")
-    verb, rest = words[0].lower(), words[1:]
-    if verb == "help" and not rest:
-        return Command("help")
-    if verb in ("list", "status") and not rest:
-        return Command("list")
-    if verb == "log":
-        full = any(w.lower() == "--full" for w in rest)
-        rest = [w for w in rest if w.lower() != "--full"]
-        if not rest or (len(rest) == 1 and rest[0].lower() == "latest"):
-            return Command("log", full=full)
-        if len(rest) == 1 and (number := _number(rest[0])):
-            return Command("log", number=number, full=full)
-        return Invalid("`log` takes a session number or `latest`, and `--full`")
-    if verb == "stop":
-        if not rest:
-            return Command("stop")
-        if len(rest) == 1 and rest[0].lower() == "all":
-            return Command("stop", all=True)
-        if len(rest) == 1 and (number := _number(rest[0])):
-            return Command("stop", number=number)
-        return Invalid("`stop` takes a session number or `all`")
-    # The reason never repeats the user's words: the reply quotes the line, neutralised, instead.
-    return Invalid("that is not a command" if verb not in ("help", "list", "status") else "it takes no arguments")
-
-
-def _number(word: str) -> int | None:
-    digits = word[1:] if word.startswith("#") else word
-    return int(digits) if digits.isdigit() and 0 < int(digits) < 1_000_000 else None
 
 
 def _normal(text: str) -> str:

@@ -1,16 +1,12 @@
-"""Who may do what on a repository, from GitHub's answer, cached briefly per process."""
+"""A commenter's role on a repository, from GitHub's answer, cached briefly per process (who may do what: policies.py)."""
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
 
+from bot.commands.policies import ROLES
 from bot.github import api
-
-WRITE = ("admin", "maintain", "write")
-# GitHub's roles (`role_name`); a custom role is read by its legacy `permission` (admin, write, read, none).
-ROLES = (*WRITE, "triage", "read", "none")
 
 
 class PermissionCache:
@@ -35,13 +31,3 @@ class PermissionCache:
             self._answers[key] = (level, self.clock() + self.ttl)
         return level
 
-
-def starter_may_stop(level: str, login: str, starter: str | None, public: Callable[[], bool]) -> bool:
-    """Whether `login` started the session and may still stop it: while they can read the repository,
-    or, on a public repository (where GitHub reports read for everyone), while they can triage or more.
-
-    `public` is asked only when it decides: for a starter who can only read.
-    """
-    if not starter or starter.lower() != login.lower() or level not in ROLES[:-1]:
-        return False
-    return level != "read" or not public()

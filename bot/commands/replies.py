@@ -7,7 +7,7 @@ retry looks for the marker before posting again. The happy path spends no extra 
 
 from __future__ import annotations
 
-from bot.commands.parse import Command, parse
+from bot.commands.registry import CommandCall, interpret
 from bot.commands.runs import update_run
 from bot.errors import TransientError
 from bot.github import api
@@ -17,8 +17,8 @@ from bot.redact import redact
 
 def marker(run, suffix: str = "") -> str:
     """The hidden marker of the reply to command run `run` (`suffix` tells later posts apart)."""
-    parsed = parse(run.text)
-    name = parsed.name if isinstance(parsed, Command) else "invalid"
+    parsed = interpret(run.text)
+    name = parsed.name if isinstance(parsed, CommandCall) else "invalid"
     return f"<!-- session-bot:reply {run.comment_id}:{run.position}{':' + suffix if suffix else ''} {name} -->"
 
 

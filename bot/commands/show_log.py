@@ -16,6 +16,7 @@ import time
 from sqlalchemy import select, update
 
 from bot.commands import replies, session_text
+from bot.commands.arguments import Flag, Session
 from bot.commands.registry import command
 from bot.commands.runs import load_run
 from bot.db import dialect_insert, log_requests, session_summaries, sessions
@@ -28,27 +29,18 @@ from bot.logs.summary import Summary
 from bot.patterns import linear
 from bot.inert import one_line
 from bot.redact import redact
-from bot.sessions.queries import NoSuchSession, numbered_sessions, pick
 
 _CHECKLIST = linear(r"^[ \t]*[-*] \[( |x|X)\] (.+)$", multiline=True)
 
 
-@command("log", usage="log [N|latest] [--full]",
+@command("log", arguments=(Session(latest="latest"), Flag("--full")),
          summary="Summarise what the agent did in the latest session, or session `N` (`--full`: more detail).")
-def show_log(invocation) -> str:
-    run = invocation.run
-    with invocation.runtime.engine.connect() as conn:
-        numbered = numbered_sessions(conn, run.repository_id, run.pr_number)
-    try:
-        chosen = pick(numbered, number=invocation.command.number)
-    except NoSuchSession as exc:
-        return str(exc)
-    if not chosen:
-        return "there are no Copilot agent sessions on this pull request yet."
-    session = chosen[0]
+def show_log(invocation, args) -> str:
+    """A finished session's summary, or a running one's progress so far (the summary follows when it ends)."""
+    [session] = args.sessions
     if session.state not in session_text.RUNNING:
         try:
-            full = invocation.command.full or invocation.config.summary == "full"
+            full = args.full or invocation.config.summary == "full"
             body = summary_comment(invocation.runtime, invocation.client, session, full=full)
             return f"here is what the agent did in session {session.number}:\n\n{body}"
         except LogNotReady as exc:
@@ -56,7 +48,7 @@ def show_log(invocation) -> str:
             raise TransientError(f"GitHub has not published the log of session {session.number} yet") from exc
         except (SummaryTimeout, SummaryFailed) as exc:
             return unsummarised(invocation.runtime, session, exc)
-    _remember(invocation.runtime, run, session, invocation.command.full)
+    _remember(invocation.runtime, invocation.run, session, args.full)
     return progress_so_far(invocation.client, session) + (
         "\n\nI will post the full summary here when the session ends.")
 

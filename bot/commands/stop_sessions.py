@@ -14,77 +14,34 @@ import time
 
 from sqlalchemy import select, update
 
-from bot.commands import session_text
-from bot.commands.permissions import WRITE, starter_may_stop
+from bot.commands import policies, session_text
+from bot.commands.arguments import Session
 from bot.commands.registry import command
 from bot.db import dialect_insert, session_stops
 from bot.github import api
 from bot.jobs import Job, handles
-from bot.repo_config import PATH
-from bot.sessions.queries import NoSuchSession, numbered_sessions, pick
 
-WHO = "people with write access, or who started the session (on a public repository: with triage access)"
+# The repository's config picks who may stop: write access (the default) or the people and teams it lists.
+POLICY = policies.ChosenByConfig(
+    policies.WRITERS_OR_STARTER,
+    lambda config: policies.WRITERS_OR_STARTER if config.stop_allow == "write"
+    else policies.listed_or_starter(config.stop_users, config.stop_teams))
 
 
-@command("stop", usage="stop [N|all]", who=WHO,
+@command("stop", arguments=(Session(running=True, every="all", acts_on=session_text.RUNNING),),
+         policy=POLICY, done="stopped",
          summary="Stop the latest running session, session `N`, or `all` running sessions.")
-def stop(invocation) -> str:
-    run = invocation.run
-    with invocation.runtime.engine.connect() as conn:
-        numbered = numbered_sessions(conn, run.repository_id, run.pr_number)
-    wanted = invocation.command
-    try:
-        targets = pick(numbered, number=wanted.number, every_running=wanted.all, latest_running=True)
-    except NoSuchSession as exc:
-        return str(exc)
-    if not targets:
-        return "no session is running on this pull request."
-
-    lines, refused, level = [], [], None
-    for session in targets:
+def stop(invocation, args) -> str:
+    """Cancel the sessions the asker may stop (the policy has run); say what became of each."""
+    lines = []
+    for session in args.sessions:
         if session.state not in session_text.RUNNING:
             lines.append(f"- session {session.number} already finished: {session_text.state(session.state)}.")
-            continue
-        level = level or invocation.runtime.permissions.level(invocation.client, run.installation_id,
-                                                              run.repository, run.sender_login)
-        if not _may_stop(invocation, level, session.starter):
-            refused.append(session.number)
-            continue
-        lines.append(f"- session {session.number}: {_cancel(invocation, session)}")
-    if refused:
-        numbers = ", ".join(str(n) for n in refused)
-        who = WHO if invocation.config.stop_allow == "write" else \
-            f"the people and teams `{PATH}` lists, or who started the session,"
-        lines.append(f"- not stopped: session{'s' if len(refused) > 1 else ''} {numbers}. Only {who} "
-                     f"may stop a session.")
+        else:
+            lines.append(f"- session {session.number}: {_cancel(invocation, session)}")
+    if args.refused:
+        lines.append(f"- {args.refused}")
     return "\n".join(["stop:", *lines])
-
-
-def _may_stop(invocation, level: str, starter: str | None) -> bool:
-    """The repository's rule (write access by default, or a list of people and teams), or the starter."""
-    config, login = invocation.config, invocation.run.sender_login
-    if config.stop_allow == "write" and level in WRITE:
-        return True
-    if level == "none":
-        return False  # listed or not, nobody without access to the repository stops its sessions
-    if starter_may_stop(level, login, starter, lambda: _public(invocation)):
-        return True
-    if config.stop_allow == "write":
-        return False
-    if login.lower() in {u.lower() for u in config.stop_users}:
-        return True
-    return any(_in_team(invocation.client, team, login) for team in config.stop_teams)
-
-
-def _public(invocation) -> bool:
-    """Whether the commented repository is public, as GitHub says now (it can change any day)."""
-    return not api.repository(invocation.client, invocation.run.repository).get("private", True)
-
-
-def _in_team(client, team: str, login: str) -> bool:
-    org, _, slug = team.partition("/")
-    membership = api.team_membership(client, org, slug, login)
-    return membership is not None and membership.get("state") == "active"
 
 
 def _cancel(invocation, session) -> str:

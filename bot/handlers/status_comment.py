@@ -13,6 +13,7 @@ import time
 
 from sqlalchemy import select, update
 
+from bot.commands.registry import hint
 from bot.commands.session_text import sessions_table
 from bot.db import dialect_insert, jobs, pull_requests, sessions, status_comments
 from bot.errors import RetryLater
@@ -23,11 +24,11 @@ from bot.sessions import model
 from bot.sessions.queries import numbered_sessions
 
 MARKER = "<!-- session-bot:status -->"
-HINT = "Comment `/session list`, `/session log [N]` or `/session stop [N]` on this pull request; `/session help` for more."
 
 
-def status_body(pr_sessions, *, closed: str | None, now: float) -> str:
-    """The comment's body: the sessions table (the running one highlighted) and a hint."""
+def status_body(pr_sessions, *, closed: str | None, now: float, prefix: str) -> str:
+    """The comment's body: the sessions table (the running one highlighted) and a hint naming the
+    commands with the repository's `prefix`."""
     running = [s for s in pr_sessions if s.state in model.RUNNING]
     if closed:
         headline = f"This pull request was {closed}; this is the final record of its Copilot agent sessions."
@@ -35,7 +36,7 @@ def status_body(pr_sessions, *, closed: str | None, now: float) -> str:
         headline = f"Copilot is working: session {running[-1].number} is running."
     else:
         headline = "No Copilot agent session is running."
-    return f"{MARKER}\n### Copilot agent sessions\n\n{headline}\n\n{sessions_table(pr_sessions, now, highlight_running=True)}\n\n{HINT}"
+    return f"{MARKER}\n### Copilot agent sessions\n\n{headline}\n\n{sessions_table(pr_sessions, now, highlight_running=True)}\n\n{hint(prefix)}"
 
 
 def request(runtime, *, installation_id: int, repository_id: int, repository: str, pr_number: int) -> None:
@@ -88,13 +89,14 @@ def update_status(runtime, job: Job) -> None:
     if not any(not s.backfilled for s in pr_sessions):
         return  # only backfilled sessions: the bot never comments on those
     closed = pull.state if pull and pull.state in ("closed", "merged") else None
-    body = status_body(pr_sessions, closed=closed, now=time.time())
+    # The config before the body: the hint names the commands with the repository's prefix.
+    client = runtime.github.installation(args["installation_id"])
+    config, _problem, _sha = runtime.repo_configs.get(client, args["repository"])
+    body = status_body(pr_sessions, closed=closed, now=time.time(), prefix=config.prefix)
     digest = hashlib.sha256(body.encode()).hexdigest()
     row, inherited = _claim(engine, args, job.id)
     if row.finalised or row.body_hash == digest:
         return
-    client = runtime.github.installation(args["installation_id"])
-    config, _problem, _sha = runtime.repo_configs.get(client, args["repository"])
     if not config.status_comment:
         return  # the repository turned it off (an existing comment is left as it was)
     comment_id = row.comment_id

@@ -18,6 +18,7 @@ from hypothesis import assume, example, given, strategies as st
 from bot.commands import show_log as log_command, replies
 from bot.commands.session_text import sessions_table
 from bot.commands.dispatch import config_notice
+from bot.commands.registry import Invalid, help_table, hint, not_understood
 from bot.inert import ZWSP, code_block, code_span, one_line, prose
 from bot.logs.render import summary_markdown
 from bot.logs.summary import FileActivity, ShellCommand, Sample, Summary
@@ -83,6 +84,15 @@ def config_reply(text: str) -> str:
     return "\n\n".join(config_notice(problem) for problem in problems)
 
 
+def prefix_reply(text: str) -> str:
+    """A repository's prefix (from its config file) in the help, the unknown-command reply and the status hint."""
+    try:
+        prefix = parse_config(f"prefix: {yaml.safe_dump(text)}").prefix
+    except ConfigProblem:
+        prefix = "/session"
+    return "\n\n".join([help_table(prefix), not_understood(Invalid("that is not a command"), prefix), hint(prefix)])
+
+
 def error_line(text: str) -> str:
     return f"- {one_line(text, 300)}\n\n{prose(text)}"
 
@@ -94,7 +104,7 @@ def sessions_table_reply(text: str) -> str:
     return sessions_table([session, session], time.time(), highlight_running=True)
 
 
-PATHS = [log_reply, progress_reply, command_reply, config_reply, error_line, sessions_table_reply]
+PATHS = [log_reply, progress_reply, command_reply, config_reply, prefix_reply, error_line, sessions_table_reply]
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.__name__)
