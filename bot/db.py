@@ -110,6 +110,32 @@ http_cache = Table(
     Column("updated_at", Float, nullable=False),
 )
 
+# Answers every process shares for a while (bot/caches/): a person's role on a repository, and a
+# repository's config file (or that it has none). `checked_at` is when GitHub was asked; a reader
+# takes an answer younger than its ttl. Keys are lower-case: GitHub's names are case-insensitive.
+permission_cache = Table(
+    "permission_cache",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("installation_id", BigInteger, nullable=False),
+    Column("repository", String(255), nullable=False),
+    Column("login", String(255), nullable=False),
+    Column("level", String(64), nullable=False),
+    Column("checked_at", Float, nullable=False),
+    UniqueConstraint("installation_id", "repository", "login", name="uq_permission_cache_key"),
+)
+
+repo_config_cache = Table(
+    "repo_config_cache",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("installation_id", BigInteger, nullable=False),
+    Column("repository", String(255), nullable=False),
+    Column("answer", Text, nullable=False),  # JSON: the config's settings, the problem, the file's sha
+    Column("checked_at", Float, nullable=False),
+    UniqueConstraint("installation_id", "repository", name="uq_repo_config_cache_key"),
+)
+
 # Copilot agent sessions: one workflow run of the agent, keyed by (repository, run). No foreign key
 # to `repositories`: a run's delivery may arrive before the installation's repository list does.
 sessions = Table(

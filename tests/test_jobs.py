@@ -13,14 +13,7 @@ from bot import jobs as jobs_module
 from bot.db import jobs
 from bot.jobs import Queue, backoff
 from bot.outbox import Outbox
-
-
-class Clock:
-    def __init__(self, now: float = 1_000_000.0):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clock import Clock
 
 
 @pytest.fixture
