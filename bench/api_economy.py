@@ -2,11 +2,13 @@
 
     .venv/bin/python -m bench.api_economy [--smoke] [--out DIR]   # this section alone
 
-The real bot (gunicorn, one worker process so its in-process caches are one; SQLite) against the
-fake GitHub, which records every request. Operations, each on its own pull request:
+The real bot as it scales out (gunicorn with two workers, each running jobs, and a separate
+`python -m bot.worker`; SQLite), so a delivery and its jobs land on any of three processes, against
+the fake GitHub, which records every request. The repository has no config file (the common case:
+a 404 GitHub gives no ETag). Operations, each on its own pull request:
 
 - stop      `/session stop` of a running session (and, separately, its grace-period check);
-- log       `/session log` of a finished session (the download's blob host apart);
+- log       `/session log` of a finished session (the download's blob host apart), then again;
 - lifecycle a tracked session: workflow_run requested → in_progress, workflow_job, pull_request opened
             (one burst), then workflow_job + workflow_run completed, then two later pull_request
             events whose timeline read finds nothing new (a 304).
@@ -20,6 +22,7 @@ call, which is how the calls are grouped into jobs.
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 import time
@@ -27,7 +30,6 @@ import time
 from bench.harness import INSTALLATION, REPO, Stack
 
 TITLE = "API economy: GitHub requests per operation, against a naive bot"
-CONFIG_FILE = "summary: normal\n"  # a config file that exists, so a re-check can be a 304
 STATUS_MARKER = "<!-- session-bot:status -->"
 NAIVE = ("naive = what a bot without a token cache, without permission and config caches and without "
          "ETags would send: every API request of the caches-lapsed run (token mints aside), plus one "
@@ -93,7 +95,8 @@ def _log_calls(lines: list[str]) -> list[dict]:
 
 def counted(stack: Stack, action, *, include_verify: bool = False) -> dict:
     """Run `action`, wait until the bot is done with it; its requests, classified."""
-    mark, log_mark = len(stack.fake.requests), len(stack.web.output)
+    processes = [stack.web, *stack.bot.workers]
+    mark, log_marks = len(stack.fake.requests), [len(p.output) for p in processes]
     action()
     time.sleep(0.3)
     stack.settle(exclude=() if include_verify else ("stop.verify",))
@@ -103,7 +106,7 @@ def counted(stack: Stack, action, *, include_verify: bool = False) -> dict:
         name = name_of(request)
         calls.append({"name": name, "kind": kind_of(request, name), "status": request.status,
                       "method": request.method, "path": request.path})
-    logged = _log_calls(stack.web.output[log_mark:])
+    logged = _log_calls([line for p, m in zip(processes, log_marks) for line in p.output[m:]])
     jobs = {c["job"] for c in logged if c["job"] is not None and not c["path"].endswith("/access_tokens")}
     api = [c for c in calls if c["kind"] != "blob"]
     return {
@@ -132,10 +135,11 @@ def scenario(smoke: bool, lapsed: bool) -> dict:
 
     archive = agentlogs.run_logs_zip(_small_log())
     found = {}
-    with Stack(web_workers=1, config_file=CONFIG_FILE, **settings) as stack:
+    with Stack(web_workers=2, separate_worker=True, inline_jobs=True, **settings) as stack:
         setup = (stack.session(11, 9011, finished=False) + stack.session(12, 9012, finished=False)
                  + stack.session(14, 9014, finished=True, archive=archive))
         stack.set_up(setup)
+        began = time.monotonic()
 
         def command(pr: int, body: str):
             return lambda: stack.deliver("issue_comment", stack.comment(pr, body)[1])
@@ -144,6 +148,7 @@ def scenario(smoke: bool, lapsed: bool) -> dict:
                                                                   include_verify=True)
         found["stop"] = counted(stack, command(12, "/session stop"), include_verify=True)
         found["log (finished session)"] = counted(stack, command(14, "/session log"))
+        found["log again (summary kept)"] = counted(stack, command(14, "/session log"))
 
         # A tracked session from its first event to the last.
         t0 = float(int(time.time()) - 300)
@@ -175,7 +180,8 @@ def scenario(smoke: bool, lapsed: bool) -> dict:
             found[f"lifecycle: later PR event {n} (timeline unchanged)"] = counted(stack, deliver_all([
                 ("pull_request", hooks.pull_request("synchronize", stack.fake, pull, INSTALLATION))]))
         problems = stack.fake.problems()
-    return {"operations": found, "fake_problems": problems}
+        seconds = time.monotonic() - began
+    return {"operations": found, "fake_problems": problems, "seconds": round(seconds, 1)}
 
 
 def _small_log() -> bytes:
@@ -195,6 +201,11 @@ def compare(as_built: dict, lapsed: dict) -> list[dict]:
         naive = other["api"] - other["by_kind"]["token"] + other["jobs_with_calls"]
         rows.append({
             "operation": operation,
+            # What a person's command costs as issue 14 counts it: every call but token mints, the
+            # status comment and the grace-period check (the 👀 reaction counts).
+            "counted": bot["by_kind"]["core"] + bot["by_kind"]["reaction"],
+            "counted_calls": " · ".join(f"{c['name']} {c['status']}" for c in bot["calls"]
+                                        if c["kind"] in ("core", "reaction")),
             "core": bot["by_kind"]["core"], "core_304": bot["core_304"],
             "calls": " · ".join(f"{c['name']} {c['status']}" for c in bot["calls"] if c["kind"] == "core"),
             "reaction": bot["by_kind"]["reaction"], "status": bot["by_kind"]["status"],
@@ -206,18 +217,25 @@ def compare(as_built: dict, lapsed: dict) -> list[dict]:
     return rows
 
 
-def targets(rows: list[dict], lapsed: dict) -> list[dict]:
+# (operation, most calls as counted, what they may be): issue 14's targets.
+TARGETS = (("stop", 3, "`/session stop`, warm: ≤ 3 calls (👀, cancel, reply)"),
+           ("stop, first by this user (permission not cached)", 4,
+            "`/session stop`, a person's first: ≤ 4 calls (👀, permission, cancel, reply)"),
+           ("log (finished session)", 3, "`/session log` of a finished session, first: ≤ 3 calls (👀, download, reply)"),
+           ("log again (summary kept)", 2, "`/session log` again: ≤ 2 calls (👀, reply), no download"))
+
+
+def targets(rows: list[dict], as_built: dict, lapsed: dict) -> list[dict]:
+    """Issue 14's targets, through gunicorn with two workers and a separate worker, and the 304s."""
     by = {row["operation"]: row for row in rows}
     found = []
-    for operation, label in (("stop", "`/session stop` ≤ 3 requests (permission, cancel, reply)"),
-                             ("log (finished session)", "`/session log` of a finished session ≤ 3 requests")):
+    for operation, most, label in TARGETS:
         row = by.get(operation)
         if row:
-            cold = next((r for name, r in by.items() if name.startswith(f"{operation}, first")), None)
-            figure = f"{row['core']} with warm caches ({row['calls']})"
-            if cold:
-                figure += f"; {cold['core']} for a user's first stop ({cold['calls']})"
-            found.append({"target": label, "figure": figure, "met": row["core"] <= 3})
+            downloads = row["counted_calls"].count("log download")
+            met = row["counted"] <= most and (downloads == 0 if operation.startswith("log again") else True)
+            found.append({"target": label, "figure": f"{row['counted']} ({row['counted_calls']}); naive {row['naive']}",
+                          "met": met})
     later = [row for name, row in by.items() if name.startswith("lifecycle: later")]
     timeline = [c for name, op in lapsed["operations"].items() if name.startswith("lifecycle: later")
                 for c in op["calls"] if c["name"] == "timeline"]
@@ -226,42 +244,50 @@ def targets(rows: list[dict], lapsed: dict) -> list[dict]:
                       "figure": ", ".join(str(c["status"]) for c in timeline)
                       + f" ({sum(r['core_304'] for r in later)} 304s with warm caches)",
                       "met": all(c["status"] == 304 for c in timeline)})
-    config = [c for op in lapsed["operations"].values() for c in op["calls"] if c["name"] == "config"]
-    if config:
-        found.append({"target": "an unchanged config costs a 304",
-                      "figure": f"{sum(c['status'] == 304 for c in config)} of {len(config)} re-checks 304 "
-                      "(caches lapsed; the first read a 200)",
-                      "met": all(c["status"] == 304 for c in config[1:])})
+    config = [c for op in as_built["operations"].values() for c in op["calls"] if c["name"] == "config"]
+    seconds = as_built["seconds"]
+    found.append({"target": "no config file is remembered: its 404 read at most once per cache period by all "
+                            "processes together",
+                  "figure": f"{len(config)} config reads in the {seconds:g} s of operations (60 s period; the "
+                            "set-up read it first)",
+                  "met": len(config) <= math.ceil(seconds / 60)})
+    comments = [c for name, op in as_built["operations"].items() if not name.startswith("lifecycle")
+                for c in op["calls"] if c["name"] == "timeline"]
+    found.append({"target": "a command comment triggers no timeline read", "figure": f"{len(comments)} timeline reads",
+                  "met": not comments})
     return found
 
 
 def render(rows: list[dict], data: dict) -> str:
     lines = [
-        "Requests to the fake GitHub's API host per operation, on a bot that has already run a command (its "
-        "installation token and, within 60 s, a user's permission and the repository's config are cached). "
-        "**core** = what the operation itself costs; the 👀 reaction, status-comment posts/edits, the "
-        "grace-period check of a stop (60 s later by default) and installation-token mints are counted apart; "
-        "log downloads' blob-host requests are not API requests and not counted. 304s cost no rate limit.",
+        "Requests to the fake GitHub's API host per operation, on a bot whose jobs land on any of three "
+        "processes (gunicorn's two workers and a `bot.worker`) sharing their caches in the database: the "
+        "installation token (per process) and, within 60 s, a user's permission and the repository's config "
+        "(here: that there is none). **counted** = what a person's command costs as issue 14 counts it: every "
+        "call but token mints, the status comment and the grace-period check of a stop (60 s later by "
+        "default), so the 👀 reaction counts; **core** = the same without the reaction. Log downloads' "
+        "blob-host requests are not API requests and not counted. 304s cost no rate limit.",
         "",
-        "| operation | core | core requests (this bot) | + 👀 | + status comment | + grace check | + token | "
+        "| operation | counted | counted requests (this bot) | core | + status comment | + grace check | + token | "
         "rate-limited total | caches lapsed: total (rate-limited) | naive total (all rate-limited) |",
         "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in rows:
-        lines.append(f"| {r['operation']} | {r['core']} | {r['calls'] or '—'} | {r['reaction']} | {r['status']} | "
-                     f"{r['grace']} | {r['token']} | {r['rate_limited']} of {r['api']} | {r['lapsed_api']} "
-                     f"({r['lapsed_rate_limited']}) | {r['naive']} |")
+        lines.append(f"| {r['operation']} | {r['counted']} | {r['counted_calls'] or '—'} | {r['core']} | "
+                     f"{r['status']} | {r['grace']} | {r['token']} | {r['rate_limited']} of {r['api']} | "
+                     f"{r['lapsed_api']} ({r['lapsed_rate_limited']}) | {r['naive']} |")
     lifecycle = [r for r in rows if r["operation"].startswith("lifecycle")]
     if lifecycle:
         lines += ["", f"A whole tracked session (the lifecycle rows together): this bot "
                   f"{sum(r['api'] for r in lifecycle)} requests, {sum(r['rate_limited'] for r in lifecycle)} of them "
                   f"against the rate limit; naive {sum(r['naive'] for r in lifecycle)}, all against it."]
     lines += ["", f"The naive model: {NAIVE}", "",
-              "Settings: one gunicorn worker (so its caches are the one cache), SQLite, defaults otherwise "
-              "(`TIMELINE_COALESCE_SECONDS=5`, `STATUS_COMMENT_INTERVAL_SECONDS=10`) except "
+              "Settings: gunicorn with two workers, each running jobs, and one `python -m bot.worker`; SQLite; "
+              "defaults otherwise (`TIMELINE_COALESCE_SECONDS=5`, `STATUS_COMMENT_INTERVAL_SECONDS=10`) except "
               "`GITHUB_WRITE_INTERVAL_SECONDS=0.001` (pacing changes no count), `STOP_GRACE_SECONDS=3` (so the "
               "grace check is seen) and periodic missed-delivery recovery off (it is not per operation). "
-              "Repository config `.github/session-bot.yml` present (a missing file is a 404 on every re-check: "
-              "GitHub gives no ETag to a 404)."]
+              "No repository config `.github/session-bot.yml`: its 404 (GitHub gives no ETag to a 404) is "
+              "remembered for the cache period like any answer; an unchanged file's re-check is a 304 "
+              "(tests/caches/test_repo_configs.py)."]
     if data.get("fake_problems"):
         lines += ["", "Requests GitHub would have refused (the fake's problems):", ""]
         lines += [f"- {p}" for p in data["fake_problems"][:20]]
@@ -275,7 +301,8 @@ def run(smoke: bool) -> dict:
     lapsed = scenario(smoke, lapsed=True)
     rows = compare(as_built, lapsed)
     for row in rows:
-        print(f"  {row['operation']:<52} core {row['core']}  ({row['calls']})  naive {row['naive']}", flush=True)
+        print(f"  {row['operation']:<52} {row['counted']} call(s) ({row['counted_calls']})  naive {row['naive']}",
+              flush=True)
     problems = as_built["fake_problems"] + lapsed["fake_problems"]
     data = {"rows": rows, "as_configured": as_built, "caches_lapsed": lapsed, "naive_model": NAIVE,
             "fake_problems": problems}
@@ -283,7 +310,7 @@ def run(smoke: bool) -> dict:
     stop = next((r for r in rows if r["operation"] == "stop"), None)
     if stop is None or "cancel" not in stop["calls"]:
         failures.append("api_economy: the stop sent no cancel")
-    return {"title": TITLE, "markdown": render(rows, data), "data": data, "targets": targets(rows, lapsed),
+    return {"title": TITLE, "markdown": render(rows, data), "data": data, "targets": targets(rows, as_built, lapsed),
             "failures": failures}
 
 

@@ -80,8 +80,11 @@ class Stack:
     (tests/harness/stack.py's), with the App installed on REPO."""
 
     def __init__(self, *, database: str = "sqlite", separate_worker: bool = False, web_workers: int = 2,
-                 config_file: str | None = None, **settings):
+                 config_file: str | None = None, inline_jobs: bool | None = None, **settings):
+        """`separate_worker`: one `bot.worker` process too; `inline_jobs`: whether gunicorn's workers also
+        run jobs (by default only when there is no separate worker)."""
         self.database, self.separate_worker, self.web_workers = database, separate_worker, web_workers
+        self.inline_jobs = not separate_worker if inline_jobs is None else inline_jobs
         self.config_file = config_file
         # Periodic missed-delivery recovery is not part of any operation measured here.
         self.settings = {"REDELIVERY_INTERVAL_SECONDS": "0", **{k: str(v) for k, v in settings.items()}}
@@ -95,7 +98,7 @@ class Stack:
 
         # LOG_LEVEL info at least: gunicorn announces its port there.
         self.bot = BotStack.create(database=self.database, pg_admin_url=PG_ADMIN_URL, secret=SECRET,
-                                   **{"LOG_LEVEL": "info", "BOT_INLINE_WORKERS": "0" if self.separate_worker else "1",
+                                   **{"LOG_LEVEL": "info", "BOT_INLINE_WORKERS": "1" if self.inline_jobs else "0",
                                       **self.settings})
         self.fake, self.engine, self.database_url = self.bot.fake, self.bot.engine, self.bot.database_url
         self.arrivals = Arrivals(self.fake)
@@ -144,6 +147,10 @@ class Stack:
         """label → pid of every process serving the bot (gunicorn's workers are the arbiter's children)."""
         return self.bot.processes()
 
+    def output(self) -> str:
+        """What the bot's processes printed."""
+        return self.bot.output()
+
     def rss(self) -> dict[str, float]:
         """label → VmRSS in MB; a worker's figure includes its children's (the log summariser's process)."""
         arbiter = self.web.proc.pid  # its children are the workers, listed on their own
@@ -158,19 +165,10 @@ class Stack:
     def session(self, pr: int, run_id: int, *, finished: bool, archive: bytes | None = None) -> list[tuple]:
         """PR `pr` by Copilot with run `run_id` (running, or finished with `archive` as its log); the
         deliveries that tell the bot."""
-        from tests import sessions_payloads as hooks
+        from tests.copilot_pr import add_session
 
-        t0 = float(int(time.time()) - 600)
-        run = self.fake.add_run(REPO, run_id, status="completed" if finished else "in_progress",
-                                conclusion="success" if finished else None, pull_requests=[pr], created_at=t0,
-                                run_started_at=t0 + 1, updated_at=t0 + (300 if finished else 5),
-                                triggering_actor="monalisa", head_branch=f"copilot/fix-{pr}")
-        pull = self.fake.add_pull(REPO, pr, created_at=t0 + 20, head_branch=f"copilot/fix-{pr}")
-        if archive is not None:
-            self.fake.set_run_log(REPO, run_id, archive)
-        return [("pull_request", hooks.pull_request("opened", self.fake, pull, INSTALLATION)),
-                ("workflow_run", hooks.workflow_run("completed" if finished else "in_progress", self.fake, run,
-                                                    INSTALLATION))]
+        return add_session(self.fake, pr, run_id, finished=finished, archive=archive, installation=INSTALLATION,
+                           repo=REPO)
 
     def comment(self, pr: int, body: str, *, login: str = WRITER) -> tuple[dict, dict]:
         """`login` comments `body` on PR `pr`: (the comment, the issue_comment.created payload)."""
@@ -204,7 +202,7 @@ class Stack:
         with self.engine.connect() as conn:
             jobs = conn.execute(text("SELECT kind, state, count(*) FROM jobs GROUP BY kind, state")).all()
         raise TimeoutError(f"no matching request to the fake GitHub within {timeout:g} s; jobs {jobs}; bot output:\n"
-                           + self.web.text()[-3000:] + (self.worker.text()[-2000:] if self.worker else ""))
+                           + self.output()[-5000:])
 
     def pending(self, *, include: tuple[str, ...] = (), exclude: tuple[str, ...] = ("stop.verify",),
                 horizon: float = 20.0) -> int:
@@ -226,7 +224,7 @@ class Stack:
             if self.pending(**kinds) == 0:
                 return
             time.sleep(0.05)
-        raise TimeoutError(f"jobs still pending after {timeout:g} s; bot output:\n" + self.web.text()[-3000:])
+        raise TimeoutError(f"jobs still pending after {timeout:g} s; bot output:\n" + self.output()[-5000:])
 
     def set_up(self, deliveries: list[tuple], timeout: float = 180.0) -> None:
         """Deliver set-up events and wait until the bot has done everything they cause."""

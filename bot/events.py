@@ -91,7 +91,13 @@ class Context:
         return owner, name
 
 
-@handles("delivery")
+def _delivery_failed(conn, job: Job) -> None:
+    """A dead delivery job: the delivery's own record says so too (metrics, `flask deliveries`)."""
+    if job.delivery_id is not None:
+        conn.execute(update(deliveries).where(deliveries.c.id == job.delivery_id).values(outcome="failed"))
+
+
+@handles("delivery", on_dead=_delivery_failed)
 def process_delivery(runtime, job: Job) -> None:
     """Run the handlers registered for a stored delivery."""
     with runtime.engine.connect() as conn:

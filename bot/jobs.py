@@ -20,21 +20,26 @@ from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from bot import faults
-from bot.db import deliveries, dialect_insert, is_sqlite, jobs
+from bot.db import dialect_insert, is_sqlite, jobs
 
 NOTIFY_CHANNEL = "session_bot_jobs"
 
 # kind → function(runtime, job). Modules register their kinds with @handles("kind").
 HANDLERS: dict[str, Callable[..., None]] = {}
+# kind → on_dead(conn, job): what else a job of that kind leaves behind when it dies.
+ON_DEAD: dict[str, Callable[[Connection, "Job"], None]] = {}
 
 
-def handles(kind: str):
-    """Register the function that runs jobs of `kind`."""
+def handles(kind: str, *, on_dead: Callable[[Connection, "Job"], None] | None = None):
+    """Register the function that runs jobs of `kind`, and `on_dead(conn, job)`, called in the
+    transaction that declares such a job dead (so the queue knows no kind's own tables)."""
 
     def register(function):
         if kind in HANDLERS:
             raise ValueError(f"job kind {kind!r} is registered twice")
         HANDLERS[kind] = function
+        if on_dead is not None:
+            ON_DEAD[kind] = on_dead
         return function
 
     return register
@@ -143,11 +148,8 @@ class Queue:
         """Record a failure: back to the queue with backoff (and not before `not_before`), or `dead`.
         Returns the new state."""
         if permanent or job.attempts >= self.max_attempts:
-            if self._finish(job, state="dead", finished_at=self.clock(), lease_until=None, last_error=error) \
-                    and job.kind == "delivery" and job.delivery_id is not None:
-                with self.engine.begin() as conn:  # the delivery's own record says so too (metrics, CLI)
-                    conn.execute(update(deliveries).where(deliveries.c.id == job.delivery_id)
-                                 .values(outcome="failed"))
+            self._finish(job, state="dead", finished_at=self.clock(), lease_until=None, last_error=error,
+                         then=ON_DEAD.get(job.kind))
             return "dead"
         run_at = max(self.clock() + backoff(job.attempts, self.retry_base), not_before or 0.0)
         self._finish(job, state="queued", run_at=run_at, lease_until=None, locked_by=None, last_error=error)
@@ -162,7 +164,10 @@ class Queue:
         """Give a job back untouched (shutting down): due now, attempt not spent."""
         self.defer(job, self.clock(), "released at shutdown")
 
-    def _finish(self, job: Job, fault_point: str | None = None, **values) -> bool:
+    def _finish(self, job: Job, fault_point: str | None = None, *,
+                then: Callable[[Connection, Job], None] | None = None, **values) -> bool:
+        """Set `values` on a job this worker still holds, and then run `then(conn, job)` in the same
+        transaction; False (and `then` not run) if the lease was lost."""
         with self.engine.begin() as conn:
             if fault_point:
                 faults.point(fault_point, conn.connection)
@@ -171,7 +176,10 @@ class Queue:
                 .where(jobs.c.id == job.id, jobs.c.locked_by == job.locked_by, jobs.c.state == "running")
                 .values(**values)
             )
-        return result.rowcount == 1
+            held = result.rowcount == 1
+            if held and then is not None:
+                then(conn, job)
+        return held
 
     # -- inspecting ----------------------------------------------------------------------------
 

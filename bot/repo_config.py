@@ -1,8 +1,9 @@
 """Per-repository settings from `.github/session-bot.yml` on the default branch.
 
 Only the default branch is read — never a pull request's head, which its author controls. The
-file is fetched with the contents API and an ETag, so an unchanged file costs a 304. A file that
-does not parse gets the defaults and one explanatory comment (per version of the file).
+file is fetched with the contents API and an ETag, so an unchanged file costs a 304; what it says,
+or that there is none, is kept for every process by bot/caches/repo_configs.py. A file that does
+not parse gets the defaults and one explanatory comment (per version of the file).
 
     prefix: /session          # the command word, if /session collides with another bot
     stop:
@@ -16,8 +17,6 @@ does not parse gets the defaults and one explanatory comment (per version of the
 from __future__ import annotations
 
 import base64
-import threading
-import time
 from dataclasses import dataclass
 
 import yaml
@@ -127,26 +126,3 @@ def fetch(client, store, repository: str) -> tuple[RepoConfig, str | None, str |
         return RepoConfig(), str(exc), content.get("sha")
     except ValueError as exc:  # not base64, not UTF-8
         return RepoConfig(), one_line(f"it cannot be read: {exc}", 300), content.get("sha")
-
-
-class ConfigCache:
-    """Each repository's config, re-checked (a conditional GET: a 304 when unchanged) after `ttl`."""
-
-    def __init__(self, store, ttl: float, clock=time.monotonic):
-        self.store = store
-        self.ttl = ttl
-        self.clock = clock
-        self._entries: dict[str, tuple[tuple, float]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, client, repository: str) -> tuple[RepoConfig, str | None, str | None]:
-        """(config, problem, sha) as `fetch` gives them, at most `ttl` seconds old."""
-        key = repository.lower()
-        with self._lock:
-            entry = self._entries.get(key)
-        if entry and entry[1] > self.clock():
-            return entry[0]
-        found = fetch(client, self.store, repository)
-        with self._lock:
-            self._entries[key] = (found, self.clock() + self.ttl)
-        return found

@@ -5,7 +5,9 @@ ones are work still to do. A delivery goes once no job still needs it (its jobs 
 gone), so `flask jobs retry` always finds the body of a dead job's delivery. Deletions run in
 batches, each its own short transaction, so a large prune never holds locks for long and the
 webhook intake keeps acknowledging in between. The bot's record of the redeliveries it asked for
-goes after the same time (GitHub forgets deliveries after 3 days; RETENTION_DAYS is at least 3).
+goes after the same time (GitHub forgets deliveries after 3 days; RETENTION_DAYS is at least 3),
+as do cached permission and config answers nobody has asked for since (bot/caches/: they are
+seconds old when used, and would otherwise pile up, one per person and repository ever seen).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, exists, func, select
 from sqlalchemy.engine import Engine
 
-from bot.db import deliveries, jobs, redelivery_requests
+from bot.db import deliveries, jobs, permission_cache, redelivery_requests, repo_config_cache
 from bot.schedule import periodic
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ class Pruned:
     jobs: int
     deliveries: int
     redelivery_requests: int
+    cached_answers: int = 0
 
 
 def prune(engine: Engine, days: int, *, dry_run: bool = False, batch: int = BATCH,
@@ -47,16 +50,19 @@ def prune(engine: Engine, days: int, *, dry_run: bool = False, batch: int = BATC
     # Jobs first: a delivery whose done job is pruned in this run is then free to go as well.
     counts = [_delete(engine, table, where, dry_run, batch) for table, where in (
         (jobs, old_jobs), (deliveries, old_deliveries), (redelivery_requests, old_requests))]
-    return Pruned(*counts)
+    cached = sum(_delete(engine, table, (table.c.checked_at < cutoff,), dry_run, batch)
+                 for table in (permission_cache, repo_config_cache))
+    return Pruned(*counts, cached_answers=cached)
 
 
 @periodic("prune", lambda settings: DAY if settings.retention_days else 0)
 def prune_job(runtime, job) -> None:
     """The daily prune at RETENTION_DAYS."""
     pruned = prune(runtime.engine, runtime.settings.retention_days)
-    if any((pruned.jobs, pruned.deliveries, pruned.redelivery_requests)):
-        log.info("pruned %d done job(s), %d delivery(ies), %d redelivery request(s) older than %d days",
-                 pruned.jobs, pruned.deliveries, pruned.redelivery_requests, runtime.settings.retention_days)
+    if any((pruned.jobs, pruned.deliveries, pruned.redelivery_requests, pruned.cached_answers)):
+        log.info("pruned %d done job(s), %d delivery(ies), %d redelivery request(s), %d cached answer(s) older "
+                 "than %d days", pruned.jobs, pruned.deliveries, pruned.redelivery_requests, pruned.cached_answers,
+                 runtime.settings.retention_days)
 
 
 def _delete(engine: Engine, table, where: tuple, dry_run: bool, batch: int) -> int:

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import Engine
 
 from bot import db, metrics
-from bot.commands.permissions import PermissionCache
-from bot.github.cache import DatabaseETagStore
-from bot.repo_config import ConfigCache
+from bot.caches.etags import DatabaseETagStore
+from bot.caches.permissions import PermissionCache
+from bot.caches.repo_configs import ConfigCache
 
 if TYPE_CHECKING:
     from bot.github.client import GitHub
@@ -26,6 +26,7 @@ class Runtime:
     engine: Engine
     queue: Queue
     github: "GitHub | None"  # None in setup mode: no App credentials yet
+    # bot/caches/: in the database, so any process's warm cache serves any job.
     permissions: PermissionCache
     repo_configs: ConfigCache
     etags: DatabaseETagStore  # the one ETag store: conditional GETs of every process share it
@@ -61,8 +62,8 @@ def build_runtime(settings: Settings) -> Runtime:
         )
     etags = DatabaseETagStore(engine)
     return Runtime(settings=settings, engine=engine, queue=queue, github=github,
-                   permissions=PermissionCache(settings.permission_cache_ttl),
-                   repo_configs=ConfigCache(etags, settings.config_cache_ttl), etags=etags)
+                   permissions=PermissionCache(engine, settings.permission_cache_ttl),
+                   repo_configs=ConfigCache(engine, etags, settings.config_cache_ttl), etags=etags)
 
 
 def current_runtime() -> Runtime:

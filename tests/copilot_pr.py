@@ -28,6 +28,22 @@ def open_session(bot, fake, *, permissions: dict | None = None, **web_settings) 
     return run
 
 
+def add_session(fake, pr: int, run_id: int, *, finished: bool, archive: bytes | None = None,
+                installation: int = INSTALLATION, repo: str = REPO) -> list[tuple[str, dict]]:
+    """PR `pr` by Copilot for monalisa with run `run_id` (running, or finished with `archive` as its
+    log) at the fake; the deliveries that tell the bot."""
+    t0 = float(int(time.time()) - 600)
+    run = fake.add_run(repo, run_id, status="completed" if finished else "in_progress",
+                       conclusion="success" if finished else None, pull_requests=[pr], created_at=t0,
+                       run_started_at=t0 + 1, updated_at=t0 + (300 if finished else 5),
+                       triggering_actor="monalisa", head_branch=f"copilot/fix-{pr}")
+    pull = fake.add_pull(repo, pr, created_at=t0 + 20, head_branch=f"copilot/fix-{pr}")
+    if archive is not None:
+        fake.set_run_log(repo, run_id, archive)
+    return [("pull_request", hooks.pull_request("opened", fake, pull, installation)),
+            ("workflow_run", hooks.workflow_run("completed" if finished else "in_progress", fake, run, installation))]
+
+
 def settle(bot, deliveries) -> None:
     """Deliver each (event, payload) and wait until every delivery and job has been handled."""
     for event, payload in deliveries:

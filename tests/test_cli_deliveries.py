@@ -72,8 +72,9 @@ def test_prune_with_a_dry_run_first(app):
     dry = run(app, "prune", "--dry-run")
     real = run(app, "prune", "--days", "20")
 
-    assert dry.output == "would delete 1 done job(s), 1 delivery(ies) and 0 redelivery request(s) older than 14 days\n"
-    assert real.output == "deleted 1 done job(s), 1 delivery(ies) and 0 redelivery request(s) older than 20 days\n"
+    counts = "1 done job(s), 1 delivery(ies), 0 redelivery request(s) and 0 cached answer(s)"
+    assert dry.output == f"would delete {counts} older than 14 days\n"
+    assert real.output == f"deleted {counts} older than 20 days\n"
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(jobs)).scalar() == 0
     assert run(app, "prune", "--days", "2").exit_code == 2, "GitHub keeps deliveries 3 days: fewer is refused"

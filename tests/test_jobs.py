@@ -9,17 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from bot import db
+from bot import jobs as jobs_module
 from bot.db import jobs
 from bot.jobs import Queue, backoff
 from bot.outbox import Outbox
-
-
-class Clock:
-    def __init__(self, now: float = 1_000_000.0):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clock import Clock
 
 
 @pytest.fixture
@@ -146,7 +140,46 @@ def test_concurrent_claimers_never_share_a_job(engine):
     assert queue.counts() == {"done": 60}
 
 
+@pytest.fixture
+def dead_hooks(monkeypatch):
+    """Register on_dead hooks for one test only."""
+    registered = dict(jobs_module.ON_DEAD)
+    monkeypatch.setattr(jobs_module, "ON_DEAD", registered)
+    monkeypatch.setattr(jobs_module, "HANDLERS", dict(jobs_module.HANDLERS))
+    return registered
+
+
+def test_a_dead_job_calls_the_hook_its_kind_registered_once(queue, dead_hooks):
+    seen = []
+    jobs_module.handles("doomed", on_dead=lambda conn, job: seen.append((job.kind, job.args)))(lambda rt, job: None)
+    enqueue(queue, "doomed", args={"n": 1})
+    enqueue(queue, "other")
+
+    assert queue.fail(queue.claim("w"), "PermanentError: no", permanent=True) == "dead"
+    assert queue.fail(queue.claim("w"), "PermanentError: no", permanent=True) == "dead"
+
+    assert seen == [("doomed", {"n": 1})]
+
+
+def test_a_job_that_is_retried_or_whose_lease_was_lost_calls_no_dead_hook(queue, clock, dead_hooks):
+    seen = []
+    jobs_module.handles("doomed", on_dead=lambda conn, job: seen.append(job.id))(lambda rt, job: None)
+    enqueue(queue, "doomed")
+    job = queue.claim("w1")
+    assert queue.fail(job, "TransientError: 502") == "queued"
+    clock.now += 10
+    job = queue.claim("w1")
+    clock.now += 31
+    queue.claim("w2")  # the lease lapsed: w2 holds it now
+
+    queue.fail(job, "PermanentError: no", permanent=True)
+
+    assert seen == []
+
+
 def test_a_dead_delivery_job_marks_its_delivery_failed(queue, clock, database_url):
+    import bot.events  # noqa: F401  (registers the `delivery` kind and its hook)
+
     clock.now = time.time() + 1  # the outbox stamps real time
     outbox = Outbox(db.make_engine(database_url, pre_ping=False))
     assert outbox.store("doomed", "push", None, None, b"{}")

@@ -1,4 +1,5 @@
-"""Retention: done jobs and deliveries no job needs go after RETENTION_DAYS; dead and pending work stays."""
+"""Retention: done jobs, deliveries no job needs and unused cached answers go after RETENTION_DAYS;
+dead and pending work stays."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import time
 from sqlalchemy import insert, select
 
 from bot import retention
-from bot.db import deliveries, jobs, redelivery_requests
+from bot.db import deliveries, jobs, permission_cache, redelivery_requests, repo_config_cache
 
 DAY = 86400.0
 NOW = time.time()
@@ -42,13 +43,20 @@ def populate(engine) -> None:
         for guid, age in (("asked long ago", 20), ("asked lately", 1)):
             conn.execute(insert(redelivery_requests).values(guid=guid, attempt=1, hook_delivery_id=1,
                                                             requested_at=NOW - age * DAY, outcome="accepted"))
+        for login, age in (("asked-long-ago", 20), ("asked-lately", 1)):
+            conn.execute(insert(permission_cache).values(installation_id=1, repository="o/r", login=login,
+                                                         level="write", checked_at=NOW - age * DAY))
+        conn.execute(insert(repo_config_cache).values(installation_id=1, repository="o/r", answer="{}",
+                                                      checked_at=NOW - 20 * DAY))
 
 
 def left(engine):
     with engine.connect() as conn:
         return (set(conn.execute(select(deliveries.c.guid)).scalars()),
                 {json.loads(args)["name"] for args in conn.execute(select(jobs.c.args)).scalars()},
-                set(conn.execute(select(redelivery_requests.c.guid)).scalars()))
+                set(conn.execute(select(redelivery_requests.c.guid)).scalars()),
+                set(conn.execute(select(permission_cache.c.login)).scalars())
+                | set(conn.execute(select(repo_config_cache.c.repository)).scalars()))
 
 
 def test_prune_keeps_what_an_operator_or_a_worker_still_needs(engine):
@@ -56,11 +64,12 @@ def test_prune_keeps_what_an_operator_or_a_worker_still_needs(engine):
 
     pruned = retention.prune(engine, 14, batch=2, now=NOW)
 
-    assert pruned == retention.Pruned(jobs=6, deliveries=3, redelivery_requests=1)
-    kept_deliveries, kept_jobs, kept_requests = left(engine)
+    assert pruned == retention.Pruned(jobs=6, deliveries=3, redelivery_requests=1, cached_answers=2)
+    kept_deliveries, kept_jobs, kept_requests, kept_answers = left(engine)
     assert kept_deliveries == {"old, job dead", "old, job queued", "old, job running", "new"}
     assert kept_jobs == {"old dead", "old queued", "old running", "recently done", "new done"}
     assert kept_requests == {"asked lately"}
+    assert kept_answers == {"asked-lately"}
     with engine.connect() as conn:
         orphan = conn.execute(select(jobs.c.delivery_id).where(jobs.c.args.contains("recently done"))).scalar()
     assert orphan is None, "the done job whose delivery went no longer points at it"
@@ -70,7 +79,8 @@ def test_a_dry_run_counts_and_deletes_nothing(engine):
     populate(engine)
     before = left(engine)
     counted = retention.prune(engine, 14, dry_run=True, now=NOW)
-    assert counted == retention.Pruned(jobs=6, deliveries=3, redelivery_requests=1), "what a real run deletes"
+    assert counted == retention.Pruned(jobs=6, deliveries=3, redelivery_requests=1, cached_answers=2), \
+        "what a real run deletes"
     assert left(engine) == before
 
 

@@ -72,5 +72,6 @@ def prune(days: int | None, dry_run: bool):
         raise click.ClickException("RETENTION_DAYS is 0 (keep everything): pass --days N to prune anyway")
     pruned = retention.prune(runtime.engine, days, dry_run=dry_run)
     verb = "would delete" if dry_run else "deleted"
-    click.echo(f"{verb} {pruned.jobs} done job(s), {pruned.deliveries} delivery(ies) and "
-               f"{pruned.redelivery_requests} redelivery request(s) older than {days} days")
+    click.echo(f"{verb} {pruned.jobs} done job(s), {pruned.deliveries} delivery(ies), "
+               f"{pruned.redelivery_requests} redelivery request(s) and {pruned.cached_answers} cached answer(s) "
+               f"older than {days} days")

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Callable
 
+from bot.github.api import ROLES
 from bot.repo_config import PATH, RepoConfig
 
-WRITE = ("admin", "maintain", "write")
-# GitHub's roles (`role_name`); a custom role is read by its legacy `permission` (admin, write, read, none).
-ROLES = (*WRITE, "triage", "read", "none")
+WRITE = ROLES[:3]  # admin, maintain, write
 
 
 class Asker:

@@ -1,9 +1,10 @@
-"""The database: tables (`tables.py`), engines (`engine.py`), migrations under a lock (`migrate.py`).
+"""The database: tables (`tables.py`, and the caches' in `cache_tables.py`), engines (`engine.py`), migrations under a lock (`migrate.py`).
 
 One schema for SQLite (the embedded default) and PostgreSQL (scale-out). Import what you need from
 `bot.db`; the modules behind it are how it is organised, not a second address.
 """
 
+from bot.db.cache_tables import http_cache, permission_cache, repo_config_cache
 from bot.db.engine import dialect_insert, is_sqlite, make_engine, serialise
 from bot.db.migrate import current_revision, head_revision, upgrade
 from bot.db.tables import (
@@ -12,7 +13,6 @@ from bot.db.tables import (
     command_runs,
     config_notices,
     deliveries,
-    http_cache,
     installations,
     jobs,
     log_requests,
@@ -30,6 +30,6 @@ from bot.db.tables import (
 __all__ = [
     "Id", "backfill_budgets", "command_runs", "config_notices", "current_revision", "deliveries",
     "dialect_insert", "head_revision", "http_cache", "installations", "is_sqlite", "jobs", "log_requests",
-    "make_engine", "metadata", "pull_requests", "redelivery_cursor", "redelivery_requests", "repositories",
+    "make_engine", "metadata", "permission_cache", "pull_requests", "repo_config_cache", "redelivery_cursor", "redelivery_requests", "repositories",
     "serialise", "session_stops", "session_summaries", "sessions", "status_comments", "upgrade",
 ]

@@ -90,16 +90,6 @@ jobs = Table(
     Index("ix_jobs_delivery_id", "delivery_id"),
 )
 
-# Bodies and ETags of GitHub responses the bot polls, so an unchanged resource costs a 304.
-http_cache = Table(
-    "http_cache",
-    metadata,
-    Column("key", String(512), primary_key=True),
-    Column("etag", String(255), nullable=False),
-    Column("body", Text, nullable=False),
-    Column("updated_at", Float, nullable=False),
-)
-
 # Copilot agent sessions: one workflow run of the agent, keyed by (repository, run). No foreign key
 # to `repositories`: a run's delivery may arrive before the installation's repository list does.
 sessions = Table(

@@ -14,6 +14,9 @@ from bot.github.client import Client, ETagStore
 from bot.github.errors import GitHubError
 
 TIMELINE_PAGE = 100
+# GitHub's repository roles (`role_name`), most access first; a custom role's legacy `permission` is
+# one of admin, write, read, none.
+ROLES = ("admin", "maintain", "write", "triage", "read", "none")
 
 # -- comments and reactions --------------------------------------------------------------------
 
@@ -124,6 +127,12 @@ def repository(client: Client, repo: str) -> dict:
 def collaborator_permission(client: Client, repo: str, login: str) -> dict:
     """`login`'s permission on the repository (`permission` and `role_name`)."""
     return client.get(f"/repos/{repo}/collaborators/{login}/permission")
+
+
+def repository_role(client: Client, repo: str, login: str) -> str:
+    """`login`'s role on the repository: one of ROLES (a custom role by its legacy `permission`)."""
+    answer = collaborator_permission(client, repo, login)
+    return answer.get("role_name") if answer.get("role_name") in ROLES else answer.get("permission") or "none"
 
 
 def team_membership(client: Client, org: str, team_slug: str, login: str) -> dict | None:

@@ -19,11 +19,13 @@ class DatabaseETagStore:
         self.engine = engine
 
     def get(self, key: str) -> tuple[str, Any] | None:
+        """The stored (etag, body) for `key` (a URL), or None."""
         with self.engine.connect() as conn:
             row = conn.execute(select(http_cache.c.etag, http_cache.c.body).where(http_cache.c.key == key)).first()
         return (row.etag, json.loads(row.body)) if row else None
 
     def put(self, key: str, etag: str, body: Any) -> None:
+        """Remember `body` and its `etag` for `key`, for every process."""
         values = dict(etag=etag, body=json.dumps(body), updated_at=time.time())
         with self.engine.begin() as conn:
             statement = dialect_insert(conn, http_cache).values(key=key[:512], **values)
