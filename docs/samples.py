@@ -13,7 +13,7 @@ from types import SimpleNamespace
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
 from bot.commands.session_text import sessions_table  # noqa: E402
-from bot.commands.parse import find_commands  # noqa: E402
+from bot.commands.command_lines import find_commands  # noqa: E402
 from bot.commands.arguments import Arguments  # noqa: E402
 from bot.commands.registry import commands, interpret, not_understood  # noqa: E402
 from bot.commands.replies import reply_body as reply  # noqa: E402

@@ -13,7 +13,7 @@ import time
 
 from sqlalchemy import func, select
 
-from bot.commands.parse import added_commands, find_commands
+from bot.commands.command_lines import added_commands, find_commands
 from bot.db import command_runs, dialect_insert, repositories, serialise
 from bot.errors import PermanentError
 from bot.events import Context, on

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from bot.commands import show_log as log_command
-from bot.commands.parse import find_commands
+from bot.commands.command_lines import find_commands
 from bot.commands.registry import interpret as parse_command
 from bot.logs.reader import read_events
 from bot.logs.shell import is_test, outcome, tidy

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given, strategies as st
 
 from bot import cmark
-from bot.commands.parse import DEFAULT_PREFIX, _starts_with_word, added_commands, find_commands
+from bot.commands.command_lines import DEFAULT_PREFIX, _starts_with_word, added_commands, find_commands
 
 
 @pytest.mark.parametrize("body, commands", [
