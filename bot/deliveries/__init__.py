@@ -1,2 +1,2 @@
 """Webhook deliveries after the intake: recovering those GitHub failed to deliver (`plan` decides,
-`recovery` asks GitHub), and `flask --app app deliveries …` (`cli`)."""
+`recovery` asks GitHub); `flask --app app deliveries …` is bot/cli/deliveries.py."""

@@ -1,1 +1,4 @@
-"""The session index: every Copilot coding-agent session, from webhooks, timelines and backfill."""
+"""The session index alone: merge rules (`model`), storage (`store`) and reads (`queries`); no GitHub.
+
+What GitHub says reaches it as plain values from the handlers in bot/handlers/.
+"""
