@@ -77,7 +77,9 @@ class WorkerPool:
             self._spawn(self._work, f"job-worker-{n}")
         self._spawn(self._heartbeat, "job-heartbeat")
         if self.runtime.engine.dialect.name == "postgresql":
-            self._spawn(self._listen, "job-listener")
+            # Not joined at stop: it holds no job and only wakes the others, and it may sit a whole
+            # second in `notifies`; a daemon thread, it ends with its loop or with the process.
+            threading.Thread(target=self._listen, name="job-listener", daemon=True).start()
         return self
 
     def stop(self, timeout: float = 30.0) -> None:
