@@ -86,6 +86,7 @@ _found = threading.Event()
 _finding = threading.RLock()
 _importing: list[bool] = []
 
+
 def command(name: str, *, summary: str, aliases: tuple[str, ...] = (), arguments: tuple[Argument, ...] = (),
             policy: policies.Policy | policies.ChosenByConfig = policies.ANYONE, done: str = "",
             default: bool = False):
