@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy.exc import OperationalError
 
-from bot import cli, db, logging_config, pages
+from bot import cli, db, events, logging_config, pages
+from bot import handlers  # noqa: F401  (registers every handler: the intake asks them which deliveries need a job)
 from bot.config import ConfigError, Settings, describe, load_settings
 from bot.runtime import Runtime, build_runtime
 from bot.webhooks import Intake
@@ -29,7 +30,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(pages.blueprint)
     cli.register(app)
     # The intake answers the webhook path before Flask routes anything: the hot path stays lean.
-    app.wsgi_app = Intake(runtime, app.wsgi_app)
+    # It asks the handler registry (complete: `bot.handlers` is imported above) which deliveries need a job.
+    app.wsgi_app = Intake(runtime, app.wsgi_app, triage=events.triage)
     return app
 
 

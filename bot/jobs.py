@@ -23,6 +23,9 @@ from bot import faults
 from bot.db import dialect_insert, is_sqlite, jobs
 
 NOTIFY_CHANNEL = "session_bot_jobs"
+# Job priorities: among due jobs the lower goes first. URGENT when a person waits for the answer (a
+# command), so it never queues behind a burst of deliveries that only update the index.
+NORMAL, URGENT = 0, -1
 
 # kind → function(runtime, job). Modules register their kinds with @handles("kind").
 HANDLERS: dict[str, Callable[..., None]] = {}
@@ -32,7 +35,11 @@ ON_DEAD: dict[str, Callable[[Connection, "Job"], None]] = {}
 
 def handles(kind: str, *, on_dead: Callable[[Connection, "Job"], None] | None = None):
     """Register the function that runs jobs of `kind`, and `on_dead(conn, job)`, called in the
-    transaction that declares such a job dead (so the queue knows no kind's own tables)."""
+    transaction that declares such a job dead (so the queue knows no kind's own tables).
+
+    The function may return `then(conn, job)`: what else its success records, written in the
+    transaction that marks the job done (one commit instead of two, and never one without the other).
+    """
 
     def register(function):
         if kind in HANDLERS:
@@ -80,11 +87,12 @@ class Queue:
     # -- producing --------------------------------------------------------------------------
 
     def enqueue(self, conn: Connection, kind: str, args: dict | None = None, *, delivery_id: int | None = None,
-                run_at: float | None = None, dedupe_key: str | None = None) -> int | None:
+                run_at: float | None = None, dedupe_key: str | None = None, priority: int = NORMAL) -> int | None:
         """Add a job inside the caller's transaction; None if `dedupe_key` is already queued."""
         now = self.clock()
         values = dict(kind=kind, args=json.dumps(args or {}), delivery_id=delivery_id, state="queued", attempts=0,
-                      run_at=run_at if run_at is not None else now, dedupe_key=dedupe_key, created_at=now)
+                      run_at=run_at if run_at is not None else now, dedupe_key=dedupe_key, created_at=now,
+                      priority=priority)
         if dedupe_key is None:
             job_id = conn.execute(insert(jobs).values(**values).returning(jobs.c.id)).scalar_one()
         else:
@@ -139,9 +147,10 @@ class Queue:
             return set(conn.execute(select(jobs.c.id).where(jobs.c.id.in_(missing),
                                                              jobs.c.locked_by != worker_id)).scalars())
 
-    def complete(self, job: Job) -> bool:
-        """Mark done; False if the lease was lost to another worker meanwhile."""
-        return self._finish(job, f"job.complete:{job.kind}", state="done", finished_at=self.clock(),
+    def complete(self, job: Job, then: Callable[[Connection, Job], None] | None = None) -> bool:
+        """Mark done, and run `then(conn, job)` in the same transaction; False (and `then` not run) if
+        the lease was lost to another worker meanwhile."""
+        return self._finish(job, f"job.complete:{job.kind}", then=then, state="done", finished_at=self.clock(),
                             lease_until=None, last_error=None)
 
     def fail(self, job: Job, error: str, *, permanent: bool = False, not_before: float | None = None) -> str:
@@ -200,18 +209,19 @@ class Queue:
 
 
 def _claim_statement(*, skip_locked: bool):
-    # One statement picks and leases atomically. On PostgreSQL, SKIP LOCKED lets concurrent
-    # claimers pass over each other's rows; SQLite's single writer (BEGIN IMMEDIATE) serialises them.
+    # One statement picks and leases atomically: a job whose worker died (its lease lapsed) first, else
+    # the first due job in the claim index's order (priority, then due time), read off the index rather
+    # than sorted out of the whole queue. COALESCE stops at the first probe that finds one. On
+    # PostgreSQL, SKIP LOCKED lets concurrent claimers pass over each other's rows; SQLite's single
+    # writer (BEGIN IMMEDIATE) serialises them.
     lock = "FOR UPDATE SKIP LOCKED" if skip_locked else ""
     return text(f"""
         UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_by = :worker,
                lease_until = :lease_until, started_at = :now
-        WHERE id = (
-            SELECT id FROM jobs
-            WHERE (state = 'queued' AND run_at <= :now) OR (state = 'running' AND lease_until < :now)
-            ORDER BY run_at, id
-            LIMIT 1 {lock}
+        WHERE id = COALESCE(
+            (SELECT id FROM jobs WHERE state = 'running' AND lease_until < :now LIMIT 1 {lock}),
+            (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= :now
+             ORDER BY priority, run_at, id LIMIT 1 {lock})
         )
         RETURNING id, kind, args, delivery_id, attempts
     """)
-

@@ -14,24 +14,25 @@ import time
 from sqlalchemy.engine import Engine
 
 from bot import faults
-from bot.jobs import NOTIFY_CHANNEL
+from bot.jobs import NORMAL, NOTIFY_CHANNEL
 
 _SQLITE_DELIVERY = """
-    INSERT INTO deliveries (guid, event, action, installation_id, received_at, body, outcome)
-    VALUES (?, ?, ?, ?, ?, ?, 'queued') ON CONFLICT (guid) DO NOTHING RETURNING id
+    INSERT INTO deliveries (guid, event, action, installation_id, received_at, body, outcome, processed_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (guid) DO NOTHING RETURNING id
 """
 _SQLITE_JOB = """
-    INSERT INTO jobs (kind, args, delivery_id, state, attempts, run_at, created_at)
-    VALUES ('delivery', '{}', ?, 'queued', 0, ?, ?)
+    INSERT INTO jobs (kind, args, delivery_id, state, attempts, run_at, priority, created_at)
+    VALUES ('delivery', '{}', ?, 'queued', 0, ?, ?, ?)
 """
 # A data-modifying CTE is one atomic statement; NOTIFY is delivered when it commits.
+_POSTGRES_DELIVERY = """
+    INSERT INTO deliveries (guid, event, action, installation_id, received_at, body, outcome, processed_at)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (guid) DO NOTHING RETURNING id
+"""
 _POSTGRES = f"""
-    WITH d AS (
-        INSERT INTO deliveries (guid, event, action, installation_id, received_at, body, outcome)
-        VALUES (%s, %s, %s, %s, %s, %s, 'queued') ON CONFLICT (guid) DO NOTHING RETURNING id
-    ), j AS (
-        INSERT INTO jobs (kind, args, delivery_id, state, attempts, run_at, created_at)
-        SELECT 'delivery', '{{}}', id, 'queued', 0, %s, %s FROM d RETURNING id
+    WITH d AS ({_POSTGRES_DELIVERY}), j AS (
+        INSERT INTO jobs (kind, args, delivery_id, state, attempts, run_at, priority, created_at)
+        SELECT 'delivery', '{{}}', id, 'queued', 0, %s, %s, %s FROM d RETURNING id
     )
     SELECT pg_notify('{NOTIFY_CHANNEL}', '') FROM j
 """
@@ -50,15 +51,19 @@ class Outbox:
         self.sqlite = engine.dialect.name == "sqlite"
         self._errors = (engine.dialect.loaded_dbapi.Error,)
 
-    def store(self, guid: str, event: str, action: str | None, installation_id: int | None, body: bytes) -> bool:
-        """True if stored and enqueued; False if this delivery id was stored before."""
+    def store(self, guid: str, event: str, action: str | None, installation_id: int | None, body: bytes,
+              *, job_priority: int | None = NORMAL) -> bool:
+        """True if stored, with its `delivery` job at `job_priority` (None: no job, the delivery is
+        stored as already `ignored`); False if this delivery id was stored before."""
         now = time.time()
-        params = (guid, event, action, installation_id, now, body)
+        needs_job = job_priority is not None
+        row = (guid, event, action, installation_id, now, body) + (("queued", None) if needs_job else ("ignored", now))
         for attempt in (1, 2):
             raw = self._connect()
             try:
                 faults.point("outbox.write", raw)
-                stored = self._write_sqlite(raw, params, now) if self.sqlite else self._write_postgres(raw, params, now)
+                write = self._write_sqlite if self.sqlite else self._write_postgres
+                stored = write(raw, row, (now, job_priority) if needs_job else None)
             except self._errors as exc:
                 lost = not self.sqlite and (raw.driver_connection.closed or raw.driver_connection.broken)
                 raw.invalidate()
@@ -81,26 +86,32 @@ class Outbox:
             raise Unavailable(type(exc).__name__) from exc
 
     @staticmethod
-    def _write_sqlite(raw, params: tuple, now: float) -> bool:
-        cursor = raw.cursor()
-        # The engine's connections run in autocommit mode (bot.db); the transaction is ours.
-        cursor.execute("BEGIN IMMEDIATE")
+    def _write_sqlite(raw, delivery: tuple, job: tuple[float, int] | None) -> bool:
+        """The delivery row, and its job (due time, priority) unless that is None."""
+        connection = raw.driver_connection
+        # The engine's connections run in autocommit mode (bot.db); the transaction is ours, and
+        # begins as every SQLite write of the bot does (bot/db/write_lock.py).
+        connection.begin_immediate()
         try:
-            row = cursor.execute(_SQLITE_DELIVERY, params).fetchone()
-            if row is not None:
-                cursor.execute(_SQLITE_JOB, (row[0], now, now))
-            cursor.execute("COMMIT")
+            row = connection.execute(_SQLITE_DELIVERY, delivery).fetchone()
+            if row is not None and job is not None:
+                connection.execute(_SQLITE_JOB, (row[0], job[0], job[1], job[0]))
+            connection.commit()
         except BaseException:
-            cursor.execute("ROLLBACK")
+            connection.rollback()
             raise
         return row is not None
 
     @staticmethod
-    def _write_postgres(raw, params: tuple, now: float) -> bool:
+    def _write_postgres(raw, delivery: tuple, job: tuple[float, int] | None) -> bool:
+        """The delivery row, and its job (due time, priority) unless that is None: one statement either way."""
         connection = raw.driver_connection
         connection.autocommit = True
         try:
-            rows = connection.execute(_POSTGRES, (*params, now, now)).fetchall()
+            if job is None:
+                rows = connection.execute(_POSTGRES_DELIVERY, delivery).fetchall()
+            else:
+                rows = connection.execute(_POSTGRES, (*delivery, job[0], job[1], job[0])).fetchall()
         finally:
             connection.autocommit = False  # as the pool hands connections out
         return bool(rows)

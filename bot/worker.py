@@ -36,7 +36,7 @@ def run_job(runtime, job: Job) -> str:
         try:
             if function is None:
                 raise PermanentError(f"no handler for job kind {job.kind!r}")
-            function(runtime, job)
+            then = function(runtime, job)
         except RetryLater as exc:
             queue.defer(job, exc.at, exc.reason or str(exc))
             logger.info("deferred until %.0f: %s", exc.at, exc.reason)
@@ -49,7 +49,7 @@ def run_job(runtime, job: Job) -> str:
             logger.log(level, "job failed (attempt %d, now %s): %s", job.attempts, state, error,
                        exc_info=state == "dead")
         else:
-            state = "done" if queue.complete(job) else "lost"
+            state = "done" if queue.complete(job, then=then) else "lost"
             if state == "lost":
                 logger.warning("job finished after its lease was taken over")
         metrics.JOBS_RUN.labels(job.kind, state).inc()

@@ -45,6 +45,38 @@ def test_a_queued_job_is_claimed_once_and_completed(queue):
     assert state_of(queue, job_id).state == "done"
 
 
+def test_an_urgent_job_goes_before_older_ones_and_a_job_due_later_waits(queue, clock):
+    older = [enqueue(queue, args={"n": n}) for n in range(3)]
+    later = enqueue(queue, run_at=clock() + 60, priority=jobs_module.URGENT)
+    urgent = enqueue(queue, priority=jobs_module.URGENT)
+    claimed = [queue.claim("w") for _ in range(4)]
+    assert [job.id for job in claimed] == [urgent, *older]
+    assert queue.claim("w") is None
+    assert all(queue.complete(job) for job in claimed)
+    clock.now += 61
+    assert queue.claim("w").id == later
+
+
+def test_a_lapsed_lease_is_taken_before_any_queued_job(queue, clock):
+    first = enqueue(queue)
+    assert queue.claim("dead worker").id == first
+    clock.now += 31
+    enqueue(queue, priority=jobs_module.URGENT)
+    assert queue.claim("w").id == first
+
+
+def test_the_next_job_is_read_off_an_index_not_sorted_out_of_the_whole_queue(tmp_path):
+    # On SQLite, whose plan names it plainly (PostgreSQL's depends on the table's statistics).
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'plan.db'}")
+    db.upgrade(engine)
+    sql = str(jobs_module._claim_statement(skip_locked=False))
+    with engine.connect() as conn:
+        plan = [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql.replace(":now", "1").replace(
+            ":lease_until", "2").replace(":worker", "'w'"))]
+    engine.dispose()
+    assert not [step for step in plan if "TEMP B-TREE" in step or step.startswith("SCAN")], plan
+
+
 def test_a_job_whose_worker_died_is_claimed_again_after_its_lease(queue, clock):
     enqueue(queue)
     first = queue.claim("dead-worker")

@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, func, select
 from bot.app import create_app, runtime_of
 from bot.config import Settings
 from bot.db import deliveries, jobs
+from bot.jobs import NORMAL, URGENT
 from bot.outbox import Outbox
 from bot.webhooks import verify_signature
 from tests.fakegithub import payloads
@@ -55,8 +56,13 @@ def stored(app):
                 conn.execute(select(func.count()).select_from(jobs)).scalar())
 
 
-def comment_body() -> bytes:
-    return json.dumps(payloads.with_installation(payloads.example("issue_comment", "created"), 99)).encode()
+def comment_body(text: str = "/session list", *, on_pull: bool = True) -> bytes:
+    """GitHub's issue_comment.created example, saying `text` (a command unless told otherwise) on a PR."""
+    payload = payloads.with_installation(payloads.example("issue_comment", "created"), 99)
+    payload["comment"]["body"] = text
+    if on_pull:
+        payload["issue"]["pull_request"] = {"url": payload["issue"]["url"].replace("/issues/", "/pulls/")}
+    return json.dumps(payload).encode()
 
 
 def test_a_signed_delivery_is_stored_with_its_job_and_acknowledged(app):
@@ -68,6 +74,40 @@ def test_a_signed_delivery_is_stored_with_its_job_and_acknowledged(app):
         job = conn.execute(select(jobs)).one()
     assert (row.guid, row.event, row.action, row.installation_id) == ("d-1", "issue_comment", "created", 99)
     assert (job.kind, job.delivery_id, job.state) == ("delivery", row.id, "queued")
+    assert job.priority == URGENT  # a person waits for a command's answer
+
+
+def test_a_delivery_that_only_updates_the_index_gets_a_normal_job(app):
+    body = json.dumps(payloads.with_installation(payloads.example("pull_request", "opened"), 99)).encode()
+    assert post(app, "pull_request", body).status_code == 202
+    with runtime_of(app).engine.connect() as conn:
+        assert conn.execute(select(jobs.c.priority)).scalar_one() == NORMAL
+
+
+@pytest.mark.parametrize("event, body", [
+    ("issue_comment", payloads.example("issue_comment", "created")),  # GitHub's example: no command, not on a PR
+    ("issue_comment", json.loads(comment_body("Looks good, thanks!"))),
+    ("issue_comment", json.loads(comment_body("/session list", on_pull=False))),
+    ("issue_comment", {**json.loads(comment_body()), "sender": {"login": "ci[bot]", "id": 7, "type": "Bot"}}),
+    ("star", payloads.example("star", "created")),  # no handler for the event at all
+])
+def test_a_delivery_no_handler_wants_is_stored_as_ignored_without_a_job(app, event, body):
+    response = post(app, event, json.dumps(body).encode(), **{"X-GitHub-Delivery": "d-ignored"})
+    assert response.status_code == 202 and response.json == {"delivery": "d-ignored", "duplicate": False}
+    with runtime_of(app).engine.connect() as conn:
+        row = conn.execute(select(deliveries)).one()
+    assert (row.guid, row.outcome) == ("d-ignored", "ignored") and row.processed_at >= row.received_at
+    assert stored(app) == (1, 0)
+
+
+@pytest.mark.parametrize("comment", [
+    {"id": 1, "body": ["not", "text"]},  # the test cannot read it: the job's shape check will say why
+    "not an object",
+])
+def test_a_payload_the_wants_test_cannot_read_still_gets_a_job(app, comment):
+    body = {**json.loads(comment_body()), "comment": comment}
+    assert post(app, "issue_comment", json.dumps(body).encode()).status_code == 202
+    assert stored(app) == (1, 1)
 
 
 def test_the_same_delivery_twice_is_processed_once(app):

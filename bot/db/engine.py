@@ -7,6 +7,8 @@ from pathlib import Path
 from sqlalchemy import Table, create_engine, event, text
 from sqlalchemy.engine import Engine
 
+from bot.db import write_lock
+
 
 def is_sqlite(engine: Engine) -> bool:
     """Whether `engine` talks to SQLite (the embedded default) rather than PostgreSQL."""
@@ -23,7 +25,9 @@ def make_engine(url: str, *, pre_ping: bool = True) -> Engine:
         path = url[len("sqlite:///"):]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        connection_class = write_lock.factory(path)
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False,
+                                                  "factory": connection_class})
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
@@ -43,8 +47,9 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
 
 def _sqlite_begin(conn) -> None:
     # A deferred transaction that later writes can fail with SQLITE_BUSY at once, without waiting
-    # for the busy timeout; IMMEDIATE takes the write lock up front, so writers queue instead.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # for the busy timeout; IMMEDIATE takes the write lock up front, so writers queue instead, on
+    # the file lock that hands it over at once (bot/db/write_lock.py).
+    conn.connection.driver_connection.begin_immediate()
 
 
 def dialect_insert(conn, table: Table):

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -78,6 +79,8 @@ jobs = Table(
     Column("state", String(16), nullable=False, default="queued"),
     Column("attempts", Integer, nullable=False, default=0),
     Column("run_at", Float, nullable=False),
+    # Lower first among due jobs (as graphile-worker orders them): URGENT (-1) when a person waits (bot/jobs.py).
+    Column("priority", SmallInteger, nullable=False, default=0, server_default="0"),
     Column("lease_until", Float),
     Column("locked_by", String(128)),
     Column("last_error", Text),
@@ -86,6 +89,8 @@ jobs = Table(
     Column("started_at", Float),
     Column("finished_at", Float),
     Index("ix_jobs_state_run_at", "state", "run_at"),
+    # The claim's order, so the next job is the index's first due row, not a sort of the whole queue.
+    Index("ix_jobs_claim", "state", "priority", "run_at", "id"),
     # Retention deletes deliveries: without it, each one's ON DELETE SET NULL scans the jobs table.
     Index("ix_jobs_delivery_id", "delivery_id"),
 )

@@ -17,6 +17,7 @@ from bot.commands.command_lines import added_commands, find_commands
 from bot.db import command_runs, dialect_insert, repositories, serialise
 from bot.errors import PermanentError
 from bot.events import Context, on
+from bot.jobs import URGENT
 from bot.patterns import linear
 from bot.shapes import ID, INSTALLATION, NUMBER, REPOSITORY, TEXT, Maybe
 from bot.github import api
@@ -34,16 +35,26 @@ COMMENT = {"installation": INSTALLATION, "repository": REPOSITORY, "issue": {"nu
 log = logging.getLogger(__name__)
 
 
-@on("issue_comment.created", "issue_comment.edited", shape=COMMENT)
+def may_hold_command(payload: dict) -> bool:
+    """Whether a comment can hold a command at all: a person's, on a pull request, with a line that
+    starts with a slash (every prefix does). Decided in the acknowledgement, so no job runs for the
+    rest; a payload it cannot read raises, and then the job's shape check says what is wrong."""
+    body, issue = payload["comment"]["body"], payload["issue"]
+    if body is None:
+        return False  # a comment without text
+    if not isinstance(issue, dict):
+        return True  # unreadable: the job's shape check says so
+    return "pull_request" in issue and payload["sender"].get("type") != "Bot" and bool(_SLASH_LINE.search(body))
+
+
+@on("issue_comment.created", "issue_comment.edited", shape=COMMENT, wants=may_hold_command, urgent=True)
 def receive_comment(ctx: Context) -> None:
     """Queue the commands of a human's comment on a pull request."""
     payload = ctx.payload
-    if "pull_request" not in payload.get("issue", {}) or payload.get("sender", {}).get("type") == "Bot":
-        return
-    comment = payload["comment"]
-    body = comment.get("body") or ""
-    if not _SLASH_LINE.search(body):
+    if not may_hold_command(payload):
         return  # most comments: no need to read the repository's config to know there is no command
+    comment = payload["comment"]
+    body = comment["body"]
     repository = payload["repository"]
     config, _problem, _sha = ctx.runtime.repo_configs.get(ctx.github, repository["full_name"])
     if ctx.action == "edited":
@@ -93,7 +104,7 @@ def receive_comment(ctx: Context) -> None:
             # theirs still waiting puts this job one command's writes later, and a flood delays its
             # sender, not the next person.
             share = max(ctx.runtime.settings.github_write_interval, MIN_WRITE_SECONDS) * WRITES_PER_COMMAND
-            queue.enqueue(conn, "command", {"runs": run_ids}, run_at=now + waiting * share)
+            queue.enqueue(conn, "command", {"runs": run_ids}, run_at=now + waiting * share, priority=URGENT)
     queue.wake()
 
 

@@ -22,7 +22,9 @@ def _stored(bot, guid: str) -> tuple[int, int]:
 
 
 def _deliver(bot, guid: str):
-    return bot.deliver("star", payloads.example("star", "created"), delivery=guid)
+    """A delivery that needs a job (a pull request's), so the intake writes both rows."""
+    return bot.deliver("pull_request", payloads.with_installation(payloads.example("pull_request", "opened"), 1),
+                       delivery=guid)
 
 
 def test_a_connection_dropped_during_intake_is_retried_once_and_the_delivery_stored_once(pg_bot, faults):
