@@ -191,14 +191,16 @@ def render(data: dict, smoke: bool) -> str:
               "running session, sent by bench/sender.py from a separate process, c=8, a connection each. "
               f"`GITHUB_WRITE_INTERVAL_SECONDS={mixed_interval()}` as bench/load.py has it (the 1 s default "
               "would make the drain measure the write pacing). Ack latency: from the connect to the whole "
-              "answer. 2xx include pings and redeliveries (acknowledged, nothing to process). All jobs done: "
-              "also the timeline reads and status comments the deliveries queued (coalesced 5 s and 10 s).", "",
+              "answer. 2xx include pings and redeliveries (acknowledged, nothing to process). All jobs done: from "
+              "the end of the load until the timeline reads and status comments the deliveries queued in turn "
+              "(coalesced 5 s and 10 s) are done too.", "",
               "| configuration | 2xx | ack/s | ack p50 / p99 ms | backlog | drain | end to end | all jobs done |",
               "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for key, row in b_rows.items():
         lines.append(f"| {_label(key, data)} | {row['ok']:,} | {row['ack_per_s']:,.0f} | {row['p50_ms']} / "
                      f"{row['p99_ms']} | {row['backlog']:,} | {_seconds(row['drain_s'])} | {_rate(row)} | "
                      f"{_seconds(row['all_jobs_done_s'])} |")
+    lines += [""] + [_log_line(_label(run["target"], data), run["logs"]) for run in data["load_b"]]
     lines += ["", "### Exactly once", "", _exactly_once(data)]
     if data["baseline"]:
         lines += ["", _before_after(data)]
@@ -208,6 +210,14 @@ def render(data: dict, smoke: bool) -> str:
         lines += ["", f"Smoke: {sizes['rounds']} round of {sizes['seconds']:g} s, {sizes['mixed']} mixed "
                   f"deliveries, {sizes['stops']} stops per configuration: the figures mean nothing."]
     return "\n".join(lines) + "\n"
+
+
+def _log_line(label: str, logs: dict) -> str:
+    """The warning and error lines the bot's processes printed during load B (bench/checks.py counts them)."""
+    noisy = {name: log for name, log in logs.items() if log["lines"] or log["exited"] is not None}
+    said = "; ".join(f"{name}: {log['lines']} (exited: {log['exited']}) " + ", ".join(
+        f"`{message[:120]}` ×{n}" for message, n in log["messages"].items()) for name, log in noisy.items())
+    return f"- {label}: warning/error lines printed during load B: {said or 'none'}."
 
 
 def mixed_interval() -> str:
