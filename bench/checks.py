@@ -4,9 +4,10 @@ processes' logs; and the Markdown bench/load.py and bench/soak.py both report th
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 
-from bench.mixed import PERIODIC, UNFINISHED, Stack
+from bench.mixed import UNFINISHED, Stack
 
 
 def acknowledgements(results: list[tuple], elapsed: float) -> dict:
@@ -29,10 +30,10 @@ def acknowledgements(results: list[tuple], elapsed: float) -> dict:
 def lost(stack: Stack, results: list[tuple]) -> dict:
     """Every 2xx delivery (but pings) stored exactly once, acknowledged as new exactly once, and
     its job `done`; plus every job's final state, dead jobs with their errors and stuck ones."""
-    stored = Counter(g for (g,) in stack.sql("SELECT guid FROM deliveries WHERE guid LIKE 'load-%%'"))
+    stored = Counter(g for (g,) in stack.sql("SELECT guid FROM deliveries WHERE guid LIKE 'load-%'"))
     delivery_jobs = {g: (state, attempts, error) for g, state, attempts, error in stack.sql(
         "SELECT d.guid, j.state, j.attempts, j.last_error FROM jobs j JOIN deliveries d ON d.id = j.delivery_id"
-        " WHERE j.kind = 'delivery' AND d.guid LIKE 'load-%%'")}
+        " WHERE j.kind = 'delivery' AND d.guid LIKE 'load-%'")}
     acked = {r[0] for r in results if 200 <= r[2] < 300 and r[1] != "ping"}
     answered_new = Counter(r[0] for r in results if r[2] == 202 and not r[3])
     not_stored = sorted(acked - set(stored))
@@ -54,8 +55,8 @@ def lost(stack: Stack, results: list[tuple]) -> dict:
             "SELECT id, kind, attempts, last_error FROM jobs WHERE state = 'dead' ORDER BY id LIMIT 20")],
         "stuck": [f"job {i} ({kind}) {state}, attempts {attempts}, due in {due:.0f} s: {error}"
                   for i, kind, state, attempts, due, error in stack.sql(
-                      "SELECT id, kind, state, attempts, run_at - extract(epoch FROM now()), last_error FROM jobs"
-                      f" WHERE {UNFINISHED} ORDER BY id LIMIT 20", (PERIODIC,))],
+                      "SELECT id, kind, state, attempts, run_at - :now, last_error FROM jobs"
+                      f" WHERE {UNFINISHED} ORDER BY id LIMIT 20", {"now": time.time()})],
         "retried_jobs": dict(stack.sql("SELECT kind, count(*) FROM jobs WHERE attempts > 1 GROUP BY kind")),
     }
 

@@ -44,7 +44,7 @@ SECRET = "bench-" + secrets.token_hex(8)
 INSTALLATION_ID = 4242001
 
 
-def make_payload(directory: Path) -> tuple[Path, str, int]:
+def make_payload(directory: Path, secret: str = SECRET) -> tuple[Path, str, int]:
     """GitHub's own issue_comment.created example with an installation: (body file, signature, size)."""
     from tests.fakegithub.payloads import example, sign, with_installation
 
@@ -52,7 +52,7 @@ def make_payload(directory: Path) -> tuple[Path, str, int]:
     body = json.dumps(payload).encode()
     path = directory / "issue_comment.json"
     path.write_bytes(body)
-    return path, sign(body, SECRET), len(body)
+    return path, sign(body, secret), len(body)
 
 
 def check_one_delivery(server: Server, body_file: Path, signature: str) -> None:

@@ -1,9 +1,11 @@
 """The scale-out stack under a realistic mix of deliveries, shared by bench/load.py and bench/soak.py
 (they send it with bench/sender.py and check what came of it with bench/checks.py).
 
-Topology: `gunicorn app:app -w 2` from the repository root (BOT_INLINE_WORKERS=0), two
-`python -m bot.worker` processes, one PostgreSQL database of the run's own (`sb_load_<random>`,
-dropped after), and the fake GitHub (tests/fakegithub) as GITHUB_API_URL. Each of a few
+Topology (`start()`'s defaults): `gunicorn app:app -w 2` from the repository root
+(BOT_INLINE_WORKERS=0), two `python -m bot.worker` processes, one PostgreSQL database of the run's
+own (dropped after), and the fake GitHub (tests/fakegithub) as GITHUB_API_URL. `start(database=
+"sqlite", bot_workers=0, inline=True)` gives the default deployment instead (SQLite, job threads in
+the gunicorn workers), and `root` another checkout (an older commit's, to compare). Each of a few
 installations has a repository with a Copilot pull request (#7) whose agent session is running,
 so jobs make real calls: 👀 reactions and replies to `/session list`, timeline reads, status comments.
 
@@ -18,12 +20,15 @@ import copy
 import json
 import random
 import secrets
+import subprocess
+import sys
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
-import psycopg
+from sqlalchemy import text
 
 import bot.handlers  # noqa: F401  (registers the periodic job kinds)
 from bench.servers import PG_ADMIN_URL
@@ -31,6 +36,7 @@ from bot import schedule
 from tests import sessions_payloads as hooks
 from tests.fakegithub import APP_ID, objects, payloads
 from tests.fakegithub.server import RATE_LIMIT, FakeGitHub
+from tests.harness.processes import ROOT
 from tests.harness.stack import Stack as BotStack
 
 WEBHOOK_PATH = "/api/github/webhooks"
@@ -93,23 +99,30 @@ class Stack:
         """name → pid of every bot process: the arbiter, its workers, the job workers."""
         return self.bot.processes()
 
-    def sql(self, query: str, params: tuple = ()) -> list[tuple]:
-        with psycopg.connect(self.database_url.replace("+psycopg", "", 1)) as conn:
-            return conn.execute(query, params).fetchall()
+    def sql(self, query: str, params: dict | None = None) -> list[tuple]:
+        """The rows of `query` (`:name` parameters) on the bot's database, SQLite or PostgreSQL."""
+        with self.bot.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(query), params or {})]
 
 
 # -- the stack -----------------------------------------------------------------------------------
 
-def start(installations: int = 3, bot_workers: int = 2, log_level: str = "info") -> Stack:
-    """Fake GitHub with `installations`, a fresh database, the web and the job workers, set up."""
-    base = BotStack.create(database="pg", pg_admin_url=PG_ADMIN_URL, secret=SECRET, BOT_INLINE_WORKERS=0,
-                           LOG_LEVEL=log_level, GITHUB_WRITE_INTERVAL_SECONDS=WRITE_INTERVAL)
+def start(installations: int = 3, bot_workers: int = 2, log_level: str = "info", *, database: str = "pg",
+          inline: bool = False, write_interval: float | None = WRITE_INTERVAL, root: Path = ROOT) -> Stack:
+    """Fake GitHub with `installations`, a fresh database ("pg" or "sqlite"), the web (its workers running
+    jobs too if `inline`) and `bot_workers` job worker processes, all from the checkout `root`, set up.
+    `write_interval`: GITHUB_WRITE_INTERVAL_SECONDS, None for the bot's default."""
+    settings = {"BOT_INLINE_WORKERS": int(inline), "LOG_LEVEL": log_level}
+    if write_interval is not None:
+        settings["GITHUB_WRITE_INTERVAL_SECONDS"] = write_interval
+    base = BotStack.create(database=database, pg_admin_url=PG_ADMIN_URL, secret=SECRET, root=root, **settings)
     try:
         # The fake keeps one budget for everything and never resets it; GitHub gives each installation
         # its own 5,000 an hour. Each installation brings its share.
         base.fake.rate_limit_remaining = RATE_LIMIT * installations
         stack = Stack(base, [_install(base.fake, 7001 + n, f"org{n + 1}") for n in range(installations)], log_level)
-        base.start_web()  # -w 2; migrates the database (AUTO_MIGRATE) under a lock
+        migrate(base)
+        base.start_web()  # -w 2
         for _ in range(bot_workers):
             base.start_worker()
         _set_up_sessions(stack)
@@ -121,6 +134,16 @@ def start(installations: int = 3, bot_workers: int = 2, log_level: str = "info")
 
 def stop(stack: Stack) -> None:
     stack.bot.stop()
+
+
+def migrate(bot: BotStack) -> None:
+    """Migrate the database as `make run` does: that checkout's `flask --app app db upgrade`, so an older
+    commit gets its own schema (its processes' AUTO_MIGRATE would then find nothing to do)."""
+    flask = Path(sys.executable).parent / "flask"
+    done = subprocess.run([str(flask), "--app", "app", "db", "upgrade"], cwd=bot.root, env=bot.env,
+                          capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        raise RuntimeError(f"`flask db upgrade` in {bot.root} failed:\n{done.stdout}{done.stderr}")
 
 
 def _install(fake: FakeGitHub, installation_id: int, org: str) -> Install:
@@ -153,8 +176,8 @@ def _set_up_sessions(stack: Stack) -> None:
             if drain(stack, timeout=60, poll=0.05, deliveries_only=True) is None:
                 raise RuntimeError(f"set-up delivery {event} was not processed within 60 s")
     if drain(stack, timeout=60) is None:
-        left = stack.sql("SELECT id, kind, state, attempts, run_at - extract(epoch FROM now()), last_error, args"
-                         f" FROM jobs WHERE {UNFINISHED}", (PERIODIC,))
+        left = stack.sql("SELECT id, kind, state, attempts, run_at - :now, last_error, args FROM jobs"
+                         f" WHERE {UNFINISHED}", {"now": time.time()})
         raise RuntimeError(f"the set-up's jobs did not finish within 60 s: {left}\n" + "\n".join(
             line for p in [stack.web, *stack.workers] for line in p.output if "WARNING" in line or "ERROR" in line))
     # Give the installations their extra repository only now, so the backfills above stay small.
@@ -245,9 +268,10 @@ def _around(event: str, action: str | None, fake: FakeGitHub, inst: Install) -> 
 # -- checking ------------------------------------------------------------------------------------
 
 PERIODIC = list(schedule.PERIODIC)  # kinds whose next occurrence is always queued (bot/schedule.py)
-# Jobs still to run: running, or queued (except the next occurrence of a periodic kind).
+# Jobs still to run: running, or queued (except the next occurrence of a periodic kind); `:now` is
+# time.time(), passed in so the clause reads the same on SQLite and PostgreSQL.
 UNFINISHED = ("state = 'running' OR (state = 'queued' AND NOT"
-              " (kind = ANY(%s) AND run_at > extract(epoch FROM now())))")
+              f" (kind IN ({', '.join(repr(kind) for kind in PERIODIC)}) AND run_at > :now))")
 
 def drain(stack: Stack, timeout: float, poll: float = 0.5, *, deliveries_only: bool = False) -> float | None:
     """Seconds until no job is queued or running; None on timeout. (Every stored delivery has its
@@ -258,7 +282,7 @@ def drain(stack: Stack, timeout: float, poll: float = 0.5, *, deliveries_only: b
     kinds = "kind = 'delivery' AND" if deliveries_only else ""
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
-        [(busy,)] = stack.sql(f"SELECT count(*) FROM jobs WHERE {kinds} ({UNFINISHED})", (PERIODIC,))
+        [(busy,)] = stack.sql(f"SELECT count(*) FROM jobs WHERE {kinds} ({UNFINISHED})", {"now": time.time()})
         if busy == 0:
             return time.monotonic() - t0
         time.sleep(poll)

@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 # A module whose run() returns bare figures and which has `markdown(result)` (bench/load.py, bench/soak.py)
 # fits too: see `as_section`. E.g. ("load", "bench.load"), ("soak", "bench.soak").
 SECTIONS: list[tuple[str, str]] = [
+    ("throughput", "bench.throughput"),  # the headline: acknowledged *and processed*, issue 15
     ("intake", "bench.intake"),
     ("commands", "bench.commands"),
     ("api_economy", "bench.api_economy"),

@@ -54,7 +54,7 @@ def run(smoke: bool, minutes: float = 10.0, rate: float = 50.0) -> dict:
 
 
 def _sample(stack: mixed.Stack, t: float) -> dict:
-    [(queued,)] = stack.sql("SELECT count(*) FROM jobs WHERE state = 'queued' AND run_at <= extract(epoch FROM now())")
+    [(queued,)] = stack.sql("SELECT count(*) FROM jobs WHERE state = 'queued' AND run_at <= :now", {"now": time.time()})
     return {"t": t, "queued": queued, "rss_kb": {name: checks.rss_kb(pid) for name, pid in stack.processes().items()}}
 
 

@@ -24,12 +24,13 @@ _LISTENING = re.compile(r"Listening at: (http://[\d.]+:\d+)")
 
 
 class Process:
-    """A child process whose combined output is collected for assertions and failure reports."""
+    """A child process whose combined output is collected for assertions and failure reports; it runs
+    in `root` (the repository; a benchmark may give another checkout of it, e.g. an older commit's)."""
 
-    def __init__(self, argv: list[str], env: dict[str, str]):
+    def __init__(self, argv: list[str], env: dict[str, str], root: Path = ROOT):
         self.output: list[str] = []
         self._lines = threading.Condition()
-        self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen(argv, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, start_new_session=True)
         threading.Thread(target=self._drain, daemon=True).start()
 
@@ -101,9 +102,9 @@ def bot_env(**settings: str) -> dict[str, str]:
 class Gunicorn(Process):
     """`gunicorn app:app` with the repository's gunicorn.conf.py, on 127.0.0.1:0."""
 
-    def __init__(self, env: dict[str, str], workers: int = 2):
+    def __init__(self, env: dict[str, str], workers: int = 2, root: Path = ROOT):
         super().__init__([sys.executable, "-m", "gunicorn", "app:app", "--bind", "127.0.0.1:0",
-                          "--workers", str(workers)], env)
+                          "--workers", str(workers)], env, root)
         with self.stopped_on_failure():
             self.url = self.wait_for(_LISTENING.pattern).group(1)
             self.wait_ready()
@@ -127,7 +128,7 @@ class Gunicorn(Process):
 class Worker(Process):
     """`python -m bot.worker`, the scale-out worker process."""
 
-    def __init__(self, env: dict[str, str]):
-        super().__init__([sys.executable, "-m", "bot.worker"], env)
+    def __init__(self, env: dict[str, str], root: Path = ROOT):
+        super().__init__([sys.executable, "-m", "bot.worker"], env, root)
         with self.stopped_on_failure():
             self.wait_for(r"worker .* started")

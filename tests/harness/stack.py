@@ -21,7 +21,7 @@ from tests.fakegithub import APP_ID, payloads
 from tests.fakegithub.server import FakeGitHub
 from tests.harness import databases
 from tests.harness.keys import AppKey, make_app_key
-from tests.harness.processes import Gunicorn, Worker, bot_env
+from tests.harness.processes import ROOT, Gunicorn, Worker, bot_env
 
 SECRET = "stack-secret"
 
@@ -31,7 +31,8 @@ class Stack:
     identity: its database, the App's id and key, the webhook secret and the fake's URL."""
 
     def __init__(self, fake: FakeGitHub, app_key: AppKey, database_url: str, *, secret: str = SECRET,
-                 **settings):
+                 root: Path = ROOT, **settings):
+        self.root = root  # the checkout the processes run from (gunicorn reads its gunicorn.conf.py)
         self.fake, self.app_key, self.database_url, self.secret = fake, app_key, database_url, secret
         self.env = bot_env(**{**settings, "APP_ID": fake.app_id, "PRIVATE_KEY": app_key.pem,
                               "WEBHOOK_SECRET": secret, "GITHUB_API_URL": fake.url, "DATABASE_URL": database_url})
@@ -42,10 +43,11 @@ class Stack:
 
     @classmethod
     def create(cls, *, database: str = "sqlite", pg_admin_url: str = databases.ADMIN_URL,
-               secret: str = SECRET, **settings) -> "Stack":
+               secret: str = SECRET, root: Path = ROOT, **settings) -> "Stack":
         """A stack with a key, a started fake GitHub and a fresh database of its own ("sqlite": a file in
         a temporary folder, also the processes' HOME; "pg": a database on `pg_admin_url`'s server), all
-        removed at `stop()`. Processes are not started yet: set the fake up first if need be."""
+        removed at `stop()`. Processes are not started yet: set the fake up first if need be. `root`: the
+        checkout they run from (the repository, or e.g. an older commit's worktree)."""
         key = make_app_key()
         tmp = Path(tempfile.mkdtemp(prefix="sb-stack-"))
         fake = FakeGitHub(app_id=APP_ID, public_key_pem=key.public_pem).start()
@@ -56,7 +58,7 @@ class Stack:
                 cleanups.insert(0, lambda: databases.drop_database(url, pg_admin_url))
             else:
                 url = f"sqlite:///{tmp}/bot.sqlite3"
-            stack = cls(fake, key, url, secret=secret, HOME=str(tmp), **settings)
+            stack = cls(fake, key, url, secret=secret, root=root, HOME=str(tmp), **settings)
         except BaseException:
             for cleanup in cleanups:
                 cleanup()
@@ -69,12 +71,14 @@ class Stack:
 
     def start_web(self, workers: int = 2, **overrides) -> Gunicorn:
         """`gunicorn app:app` with `workers` workers (it migrates the database: AUTO_MIGRATE)."""
-        self.web = Gunicorn({**self.env, **{k: str(v) for k, v in overrides.items()}}, workers=workers)
+        self.web = Gunicorn({**self.env, **{k: str(v) for k, v in overrides.items()}}, workers=workers,
+                            root=self.root)
         return self.web
 
     def start_worker(self, **overrides) -> Worker:
         """One more `python -m bot.worker` (the web process's own job threads stay as configured)."""
-        worker = Worker({**self.env, "BOT_INLINE_WORKERS": "0", **{k: str(v) for k, v in overrides.items()}})
+        worker = Worker({**self.env, "BOT_INLINE_WORKERS": "0", **{k: str(v) for k, v in overrides.items()}},
+                        self.root)
         self.workers.append(worker)
         return worker
 
