@@ -53,11 +53,14 @@ class Outbox:
 
     def store(self, guid: str, event: str, action: str | None, installation_id: int | None, body: bytes,
               *, job_priority: int | None = NORMAL) -> bool:
-        """True if stored, with its `delivery` job at `job_priority` (None: no job, the delivery is
-        stored as already `ignored`); False if this delivery id was stored before."""
+        """True if stored, with its `delivery` job at `job_priority` (None: no job, and the delivery is
+        stored as already `ignored`, without its body); False if this delivery id was stored before."""
         now = time.time()
         needs_job = job_priority is not None
-        row = (guid, event, action, installation_id, now, body) + (("queued", None) if needs_job else ("ignored", now))
+        # An ignored delivery's body is not kept: nothing would read it (its job is the only reader),
+        # and it is half the cost of storing a delivery. GitHub keeps every payload for redelivery.
+        row = (guid, event, action, installation_id, now) + \
+            ((body, "queued", None) if needs_job else (b"", "ignored", now))
         for attempt in (1, 2):
             raw = self._connect()
             try:

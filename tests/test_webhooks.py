@@ -91,12 +91,12 @@ def test_a_delivery_that_only_updates_the_index_gets_a_normal_job(app):
     ("issue_comment", {**json.loads(comment_body()), "sender": {"login": "ci[bot]", "id": 7, "type": "Bot"}}),
     ("star", payloads.example("star", "created")),  # no handler for the event at all
 ])
-def test_a_delivery_no_handler_wants_is_stored_as_ignored_without_a_job(app, event, body):
+def test_a_delivery_no_handler_wants_is_stored_as_ignored_without_a_job_or_its_body(app, event, body):
     response = post(app, event, json.dumps(body).encode(), **{"X-GitHub-Delivery": "d-ignored"})
     assert response.status_code == 202 and response.json == {"delivery": "d-ignored", "duplicate": False}
     with runtime_of(app).engine.connect() as conn:
         row = conn.execute(select(deliveries)).one()
-    assert (row.guid, row.outcome) == ("d-ignored", "ignored") and row.processed_at >= row.received_at
+    assert (row.guid, row.outcome, row.body) == ("d-ignored", "ignored", b"") and row.processed_at >= row.received_at
     assert stored(app) == (1, 0)
 
 
