@@ -78,11 +78,12 @@ EVERY_PATTERN = [p for p in _every_pattern() if all(p is not v for v in VENDORED
 
 
 def test_the_import_walk_finds_the_patterns_of_every_layer():
-    from bot import redact, webhooks
+    from bot import redact
     from bot.commands import show_log
+    from bot.handlers import comments
     from bot.logs import shell
 
-    for pattern in (redact._ASSIGNED, webhooks._GUID, show_log._CHECKLIST, shell._TEST):
+    for pattern in (redact._ASSIGNED, comments._SLASH_LINE, show_log._CHECKLIST, shell._TEST):
         assert pattern in EVERY_PATTERN
 
 
