@@ -107,10 +107,20 @@ class Outbox:
 
     @staticmethod
     def _write_postgres(raw, delivery: tuple, job: tuple[float, int] | None) -> bool:
-        """The delivery row, and its job (due time, priority) unless that is None: one statement either way."""
+        """The delivery row, and its job (due time, priority) unless that is None: one statement either way.
+
+        A delivery with a job commits once PostgreSQL has it on disk, as every write does. One without
+        (ignored: nothing will ever be done with it) does not wait for the disk: a crash of the
+        server within its WAL writer's delay may lose the record of such deliveries, never work to do,
+        and spares each of them the commit's flush (`synchronous_commit`, set per connection and only
+        when it changes)."""
         connection = raw.driver_connection
         connection.autocommit = True
         try:
+            durable = "on" if job is not None else "off"
+            if raw.info.get("synchronous_commit") != durable:
+                connection.execute(f"SET synchronous_commit = {durable}")
+                raw.info["synchronous_commit"] = durable
             if job is None:
                 rows = connection.execute(_POSTGRES_DELIVERY, delivery).fetchall()
             else:

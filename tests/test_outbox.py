@@ -38,3 +38,22 @@ def test_a_connection_the_server_dropped_is_replaced_without_losing_the_delivery
         assert conn.execute(select(db.deliveries.c.guid).order_by(db.deliveries.c.id)).scalars().all() == \
             ["before", "after"]
         assert len(conn.execute(select(db.jobs.c.delivery_id)).scalars().all()) == 2
+
+
+def test_on_postgresql_only_a_delivery_with_work_to_do_waits_for_the_disk(empty_postgres_url):
+    outbox = Outbox(create_engine(empty_postgres_url, pool_size=1, max_overflow=0))
+
+    def setting() -> str:
+        raw = outbox.engine.raw_connection()  # the pool's one connection: the one the outbox wrote on
+        try:
+            return raw.driver_connection.execute("SHOW synchronous_commit").fetchone()[0]
+        finally:
+            raw.close()
+
+    assert outbox.store("ignored", "star", "created", None, b"{}", job_priority=None)
+    assert setting() == "off"
+    assert outbox.store("with-a-job", "pull_request", "opened", None, b"{}")
+    assert setting() == "on"
+    with outbox.engine.connect() as conn:
+        assert conn.execute(select(db.deliveries.c.outcome).order_by(db.deliveries.c.id)).scalars().all() == \
+            ["ignored", "queued"]
