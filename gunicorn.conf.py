@@ -5,10 +5,13 @@ stalls on the busy handler (see docs/architecture.md). Each worker runs its own 
 BOT_INLINE_WORKERS=0.
 """
 
+import logging
 import os
 import shutil
 import sys
 import tempfile
+
+from gunicorn.glogging import Logger
 
 from bot.config import ConfigError, load_settings
 from bot.logging_config import gunicorn_logconfig
@@ -27,6 +30,18 @@ timeout = 30
 graceful_timeout = 30
 accesslog = None
 logconfig_dict = gunicorn_logconfig(_settings.log_level, _settings.log_format)
+
+
+class QuietAccessLogger(Logger):
+    """gunicorn's logger, minus the access-line fields it builds for every request even when its
+    access logger (WARNING here) would drop the line: ~2% of an acknowledgement, measured."""
+
+    def access(self, resp, req, environ, request_time):
+        if self.access_log.isEnabledFor(logging.INFO):
+            super().access(resp, req, environ, request_time)
+
+
+logger_class = QuietAccessLogger
 # gunicorn 27's control socket sits at one fixed path per user: several instances would fight over it.
 control_socket_disable = True
 
