@@ -46,8 +46,9 @@ audit: $(VENV)/.runtime
 clean:
 	rm -rf $(VENV) tests/github-spec/node_modules
 
-# Benchmarks (bench/README.md). `make bench` runs every section (intake, commands end to end, API
-# economy, memory, index; ~20 minutes) and writes one report, bench/results/latest.md and latest.json;
+# Benchmarks (bench/README.md). `make bench` runs every section (throughput end to end first, then intake,
+# commands, API economy, memory, index, load, soak, slow clients; ~30 minutes) and writes one report,
+# bench/results/latest.md and latest.json (BENCH_BASELINE=<commit> adds that commit's throughput rows);
 # `make bench BENCH_ARGS="--only commands"` runs some. `make bench-smoke` (CI) runs every section with
 # tiny counts into a temporary folder and asserts no timings.
 BENCH_PROBOT := bench/probot/node_modules/.package-lock.json
