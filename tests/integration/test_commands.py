@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import db
+from bot.jobs import URGENT
 from tests.app_manifest import default_permissions
 from bot.handlers.status_comment import MARKER as STATUS_MARKER
 from tests import agentlogs, sessions_payloads as hooks
@@ -369,3 +370,4 @@ def test_a_stop_the_installation_lacks_actions_write_for_is_explained_once_and_n
     with bot.engine.connect() as conn:
         [job] = conn.execute(select(db.jobs).where(db.jobs.c.kind == "command")).all()
     assert (job.state, job.attempts) == ("done", 1)
+    assert job.priority == URGENT  # a person waits for the answer: it goes before index updates
