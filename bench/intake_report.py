@@ -82,7 +82,9 @@ def render(data: dict, profile_md: str) -> str:
         f"per cell, medians over rounds · took {meta['elapsed_s']:.0f} s.",
         "",
         "Servers: gunicorn sync `-w 2` for the floor and the bot (they close every connection); the bot with "
-        "`BOT_INLINE_WORKERS=0` and `LOG_LEVEL=warning` (a durable ack: delivery + job in one transaction); "
+        "`BOT_INLINE_WORKERS=0` and `LOG_LEVEL=warning` (a durable ack: the delivery stored, with its job in the same "
+        "transaction when a handler wants it; GitHub's example comment holds no command, so it is stored as ignored, "
+        "without a job or its body); "
         "SQLite in WAL with synchronous=NORMAL; PostgreSQL "
         + (", ".join(f"{k}={v}" for k, v in sorted((meta.get("postgresql") or {}).items())) or "—")
         + "; Probot 14.3.2 with `LOG_LEVEL=warn` (its default `info` logs every request), measured with a "
@@ -104,13 +106,13 @@ def render(data: dict, profile_md: str) -> str:
               "(one pino line per request). `*-duplicate`: every request repeats one delivery id (the "
               "dedupe path: nothing stored, 202). Targets: see the table at the top of the report."]
     lines += ["", "### Nothing lost", "",
-              "Every 2xx wrk counted must be a stored delivery with its job. wrk stops with up to one request "
+              "Every 2xx wrk counted must be a stored delivery, with its job or as ignored. wrk stops with up to one request "
               "per connection in flight, which the server may store after wrk stopped counting, so stored − 2xx "
               "may lie between 0 and c for each run; lost = 2xx not stored.", "",
-              "| server | 2xx | stored | lost | stored without job | non-2xx | socket errors | stored − 2xx within [0, c] |",
+              "| server | 2xx | stored | lost | stored, neither queued nor ignored | non-2xx | socket errors | stored − 2xx within [0, c] |",
               "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for name, a in data["accounting"].items():
-        lines.append(f"| {name} | {a['acknowledged_2xx']} | {a['stored']} | {a['lost']} | {a['stored_without_job']} | "
+        lines.append(f"| {name} | {a['acknowledged_2xx']} | {a['stored']} | {a['lost']} | {a['stored_neither_queued_nor_ignored']} | "
                      f"{a['non_2xx']} | {a['socket_errors']} | {'yes' if a['unacknowledged_but_stored_bound_ok'] else '**no**'} |")
     lines += ["", "### Memory while acknowledging (RSS of all processes of a server)", "",
               "| server | idle MB | peak under load MB |", "| --- | ---: | ---: |"]
