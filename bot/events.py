@@ -130,7 +130,7 @@ def _delivery_failed(conn, job: Job) -> None:
 
 
 @handles("delivery", on_dead=_delivery_failed)
-def process_delivery(runtime, job: Job):
+def process_delivery(runtime, job: Job) -> Callable[[Any, Job], None] | None:
     """Run the handlers registered for a stored delivery; its outcome is written as the job completes."""
     with runtime.engine.connect() as conn:
         row = conn.execute(select(deliveries, installations.c.suspended)
