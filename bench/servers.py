@@ -47,6 +47,29 @@ def http_request(port: int, method: str, path: str, body: bytes | None = None,
         conn.close()
 
 
+# -- a quiet machine ---------------------------------------------------------------------------------
+
+def _cpu_times() -> tuple[int, int]:
+    """(idle, total) jiffies of all CPUs since boot, from /proc/stat."""
+    with open("/proc/stat") as stat:
+        fields = [int(value) for value in stat.readline().split()[1:]]
+    return fields[3] + fields[4], sum(fields)  # idle + iowait
+
+
+def wait_quiet(idle: float = 0.85, window: float = 0.5, timeout: float = 30.0) -> float:
+    """Wait until the CPUs were at least `idle` idle over a `window`: what a server measured before left
+    running (a backlog's follow-up jobs, PostgreSQL's background writers) must not land on the next one.
+    Returns the seconds waited (`timeout` if it never got quiet)."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        idle_before, total_before = _cpu_times()
+        time.sleep(window)
+        idle_after, total_after = _cpu_times()
+        if total_after > total_before and (idle_after - idle_before) / (total_after - total_before) >= idle:
+            break
+    return round(time.monotonic() - started, 1)
+
+
 # -- memory ----------------------------------------------------------------------------------------
 
 def rss_mb(pid: int) -> float:

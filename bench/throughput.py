@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 from bench import baseline, burst_stops, checks, intake, mixed, processed, throughput_report, wrk
 from bench.sender import Sender
 from bench.servers import (Server, floor_server, make_private_key, pg_required, probot_installed,
-                           probot_server)
+                           probot_server, wait_quiet)
 from bench.wrk import Config
 from tests.harness.processes import ROOT
 
@@ -181,8 +181,10 @@ def load_a(found: list[Deployment], sizes: dict, notes: list[str]) -> dict:
             shift = round_number % len(targets)  # rotate, so no server always follows the same one
             for target in targets[shift:] + targets[:shift]:
                 stops = target.stops[round_number] if target.stack else []
+                waited = wait_quiet()  # whatever the last server still does must not land on this one
                 run = _wrk_once(target, seconds, payload, f"a{tag}-{round_number}-{target.key}", stops)
-                run.update(round=round_number, stops=[throughput_report.stop_figures(s) for s in stops])
+                run.update(round=round_number, stops=[throughput_report.stop_figures(s) for s in stops],
+                           quiet_wait_s=waited)
                 runs.append(run)
                 print(f"  round {round_number + 1} {target.key:<16} {throughput_report.one_line(run)}", flush=True)
         exactly_once = _account_a(bots, warm + runs)

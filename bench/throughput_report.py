@@ -160,7 +160,8 @@ def render(data: dict, smoke: bool) -> str:
         "",
         f"The {data['load_a']['payload_bytes']:,}-byte example with an `installation` (bench/intake.py's body, no "
         "command in it), signed once, a fresh `X-GitHub-Delivery` per request; 1 s of warm-up per server first "
-        "(drained). Medians over rounds; 2xx summed. Ack latency is wrk's, from the request's write (connect "
+        "(drained). Each cell starts once the CPUs were ≥ 85% idle for 0.5 s, so what one server still does after "
+        "its load (follow-up jobs, PostgreSQL's writers) does not land on the next. Medians over rounds; 2xx summed. Ack latency is wrk's, from the request's write (connect "
         "time excluded). Backlog: `delivery` jobs still to run when the load stopped. The bot's own settings "
         "(write pacing 1 s) apply.",
         "",
