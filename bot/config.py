@@ -22,6 +22,8 @@ from bot.config_parse import (
     private_key,
     read_dotenv,
     retention_days,
+    admin_token,
+    secret_keys,
     seconds,
     seconds_or_off,
     url_path,
@@ -72,6 +74,20 @@ class Settings:
     redelivery_max_per_run: int = 50
     redelivery_max_attempts: int = 3
     retention_days: int = 14  # 0: keep everything
+    # The Agents page (bot/web/): GitHub's web host for sign-in, the App's OAuth client, and keys.
+    github_url: str = "https://github.com"
+    github_client_id: str | None = None
+    github_client_secret: str | None = field(default=None, repr=False)
+    secret_keys: tuple[str, ...] = field(default=(), repr=False)  # newest first; older ones still decrypt
+    admin_token: str | None = field(default=None, repr=False)
+    web_session_idle: float = 8 * 3600.0  # a sign-in unused this long ends (and its token is deleted)
+    user_token_idle: float = 30 * 86400.0  # a token kept beyond the browser session, unused this long: deleted
+    user_access_cache_ttl: float = 60.0  # which repositories a person can see, as GitHub last said
+
+    @property
+    def sign_in(self) -> bool:
+        """GitHub sign-in is configured: the App's OAuth client and a key to protect what it keeps."""
+        return bool(self.github_client_id and self.github_client_secret and self.secret_keys)
 
     @property
     def setup_mode(self) -> bool:
@@ -114,6 +130,14 @@ SIMPLE = [
     ("REDELIVERY_MAX_PER_RUN", "redelivery_max_per_run", lambda n, t: whole_number(n, t, 1)),
     ("REDELIVERY_MAX_ATTEMPTS", "redelivery_max_attempts", lambda n, t: whole_number(n, t, 1)),
     ("RETENTION_DAYS", "retention_days", retention_days),
+    ("GITHUB_URL", "github_url", http_url),
+    ("GITHUB_CLIENT_ID", "github_client_id", lambda n, t: t.strip()),
+    ("GITHUB_CLIENT_SECRET", "github_client_secret", lambda n, t: t.strip()),
+    ("SECRET_KEY", "secret_keys", secret_keys),
+    ("ADMIN_TOKEN", "admin_token", admin_token),
+    ("WEB_SESSION_IDLE_SECONDS", "web_session_idle", seconds),
+    ("USER_TOKEN_IDLE_SECONDS", "user_token_idle", seconds),
+    ("USER_ACCESS_CACHE_SECONDS", "user_access_cache_ttl", seconds),
 ]
 
 
@@ -159,6 +183,12 @@ def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None 
             if not present:
                 hint = " (or PRIVATE_KEY_PATH)" if var == "PRIVATE_KEY" else ""
                 raise ConfigError(f"{var}{hint} is not set; the other GitHub App settings are")
+    if bool(settings.github_client_id) != bool(settings.github_client_secret):
+        missing = "GITHUB_CLIENT_SECRET" if settings.github_client_id else "GITHUB_CLIENT_ID"
+        raise ConfigError(f"{missing} is not set; sign-in needs both GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET")
+    if settings.github_client_id and not settings.secret_keys:
+        raise ConfigError("SECRET_KEY is not set; sign-in (GITHUB_CLIENT_ID) needs it to sign cookies and "
+                          "encrypt the tokens it keeps")
     return settings
 
 
@@ -167,7 +197,7 @@ def describe(settings: Settings) -> dict[str, object]:
     shown: dict[str, object] = {}
     for f in fields(settings):
         value = getattr(settings, f.name)
-        if f.name in ("private_key", "webhook_secrets"):
+        if f.name in ("private_key", "webhook_secrets", "github_client_secret", "secret_keys", "admin_token"):
             value = "set" if value else "not set"
         elif f.name == "database_url":
             value = _hide_password(value)

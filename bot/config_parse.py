@@ -110,6 +110,25 @@ def http_url(name: str, text: str) -> str:
     return text.rstrip("/")
 
 
+def secret_keys(name: str, text: str) -> tuple[str, ...]:
+    """Comma-separated keys, newest first (older ones still read what they protected): 32+ characters each."""
+    keys = tuple(k.strip() for k in text.split(",") if k.strip())
+    for key in keys:
+        if len(key) < 32:
+            raise ConfigError(f"{name} must be at least 32 characters (each, if several), for example the "
+                              f"output of `python -c 'import secrets; print(secrets.token_urlsafe(32))'`")
+    if not keys:
+        raise ConfigError(f"{name} must be a key of at least 32 characters")
+    return keys
+
+
+def admin_token(name: str, text: str) -> str:
+    """A bearer token for the JSON API without sign-in: 32+ characters, so it cannot be guessed."""
+    if len(text.strip()) < 32:
+        raise ConfigError(f"{name} must be at least 32 characters, got {len(text.strip())}")
+    return text.strip()
+
+
 def database_url(name: str, text: str) -> str:
     """A SQLAlchemy URL: SQLite, or PostgreSQL through psycopg whichever way it is spelled."""
     if text.startswith("postgres://"):  # Heroku-style spelling

@@ -7,6 +7,7 @@ One schema for SQLite (the embedded default) and PostgreSQL (scale-out). Import 
 from bot.db.cache_tables import http_cache, permission_cache, repo_config_cache
 from bot.db.engine import dialect_insert, is_sqlite, make_engine, serialise
 from bot.db.migrate import current_revision, head_revision, upgrade
+from bot.db.web_tables import user_access_cache, user_tokens, web_sessions
 from bot.db.tables import (
     Id,
     backfill_budgets,
@@ -17,6 +18,7 @@ from bot.db.tables import (
     jobs,
     log_requests,
     metadata,
+    pull_commits,
     pull_requests,
     redelivery_cursor,
     redelivery_requests,
@@ -30,6 +32,7 @@ from bot.db.tables import (
 __all__ = [
     "Id", "backfill_budgets", "command_runs", "config_notices", "current_revision", "deliveries",
     "dialect_insert", "head_revision", "http_cache", "installations", "is_sqlite", "jobs", "log_requests",
-    "make_engine", "metadata", "permission_cache", "pull_requests", "repo_config_cache", "redelivery_cursor", "redelivery_requests", "repositories",
+    "make_engine", "metadata", "permission_cache", "pull_commits", "pull_requests", "repo_config_cache", "redelivery_cursor", "redelivery_requests", "repositories",
     "serialise", "session_stops", "session_summaries", "sessions", "status_comments", "upgrade",
+    "user_access_cache", "user_tokens", "web_sessions",
 ]

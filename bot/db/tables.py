@@ -134,6 +134,7 @@ sessions = Table(
     Index("ix_sessions_installation_starter_newest", "installation_id", "starter", "created_at", "id"),
     Index("ix_sessions_repository_newest", "repository_id", "created_at", "id"),
     Index("ix_sessions_repository_branch", "repository_id", "head_repository_id", "head_branch"),
+    Index("ix_sessions_newest", "created_at", "id"),  # the Agents page for an operator: everything, newest first
 )
 
 # Pull requests the agent works on, and the counter that numbers their sessions.
@@ -210,7 +211,8 @@ session_stops = Table(
     Column("repository_id", BigInteger, nullable=False),
     Column("repository", String(255), nullable=False),
     Column("run_id", BigInteger, nullable=False),
-    Column("command_run_id", BigInteger, nullable=False),
+    Column("command_run_id", BigInteger),  # the `/session stop` line; None for a stop from the Agents page
+    Column("via", String(8), nullable=False, default="comment", server_default="comment"),  # comment | page
     Column("stopped_by", String(255), nullable=False),
     Column("requested_at", Float, nullable=False),
     # sending → cancel_requested → cancelled | force_cancelled; or already_finished
@@ -218,6 +220,21 @@ session_stops = Table(
     Column("updated_at", Float, nullable=False),
     UniqueConstraint("command_run_id", "run_id", name="uq_session_stops_command"),
     Index("ix_session_stops_run", "repository_id", "run_id"),
+)
+
+# Commits pushed to a pull request, as its timeline lists them: a session's progress is the
+# agent's commits made while it ran (the session page's timeline).
+pull_commits = Table(
+    "pull_commits",
+    metadata,
+    Column("repository_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("pr_number", Integer, primary_key=True, autoincrement=False),
+    Column("sha", String(64), primary_key=True),
+    Column("message", Text, nullable=False),  # redacted and clipped when stored
+    Column("author", String(255)),  # the commit's author name (commits carry no verified login)
+    Column("committed_at", Float),
+    Column("seen_at", Float, nullable=False),
+    Index("ix_pull_commits_time", "repository_id", "pr_number", "committed_at"),
 )
 
 
