@@ -17,6 +17,7 @@ from bot.caches import user_access
 from bot.config import Settings
 from bot.db import user_access_cache, user_tokens, web_sessions
 from bot.github.oauth import OAuthRefused, UserToken
+from bot.schedule import PERIODIC
 from bot.web.accounts import TOUCH_EVERY, Accounts, id_hash
 from tests.clock import Clock
 
@@ -222,8 +223,6 @@ def test_the_prune_deletes_idle_sessions_their_tokens_and_kept_tokens_unused_too
 
 
 def test_the_prune_runs_hourly_only_where_sign_in_is_configured(settings):
-    from bot.schedule import PERIODIC
-
     assert PERIODIC["prune-signin"].interval(settings) == HOUR
     assert PERIODIC["prune-signin"].interval(Settings(database_url=settings.database_url)) == 0
 

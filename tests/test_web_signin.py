@@ -43,9 +43,10 @@ def make_bot(fake, app_key, database_url, **settings) -> InProcessBot:
 
     @bot.app.route("/test/viewer", methods=["GET", "POST"])
     def viewer():  # what current_viewer() says, for the tests
-        seen = current_viewer()
-        return jsonify(None if seen is None else {
-            "login": seen.login, "repository_ids": None if seen.repository_ids is None else sorted(seen.repository_ids)})
+        who = current_viewer()
+        if who is None:
+            return jsonify(None)
+        return jsonify(login=who.login, repository_ids=None if who.is_operator else sorted(who.repository_ids))
 
     return bot
 
@@ -157,6 +158,19 @@ def test_a_callback_whose_state_does_not_match_is_refused(bot, browser, fake):
     assert refused.status_code == 400 and "mismatching_state" in refused.get_data(as_text=True)
     assert rows(bot, web_sessions) == [] and seen(browser) is None
     assert not fake.calls("POST", "/login/oauth/access_token")  # the code was never sent to be exchanged
+
+
+def test_a_code_github_refuses_with_its_200_and_error_signs_nobody_in(bot, browser, fake):
+    first = browser.get("/signin")
+    fake.sign_in_as("alice")
+    used = parse_qs(urlsplit(requests.get(first.location, allow_redirects=False, timeout=5).headers["location"]).query)
+    browser.get(f"{CALLBACK}?{urlencode({'code': used['code'][0], 'state': used['state'][0]})}")
+    browser.delete_cookie("session_bot")
+    again = parse_qs(urlsplit(browser.get("/signin").location).query)
+    with fake.expect_auth_failures():  # the code was used already: GitHub answers 200 with `error`
+        refused = browser.get(f"{CALLBACK}?{urlencode({'code': used['code'][0], 'state': again['state'][0]})}")
+    assert refused.status_code == 400 and "bad_verification_code" in refused.get_data(as_text=True)
+    assert seen(browser) is None and len(rows(bot, web_sessions)) == 1  # only the first sign-in's
 
 
 def test_a_callback_this_browser_did_not_start_is_refused(bot, fake):
@@ -277,6 +291,22 @@ def test_a_token_github_stopped_taking_signs_the_person_out(fake, app_key, datab
         bot.dispose()
 
 
+def test_a_refresh_github_refuses_signs_the_person_out(fake, app_key, database_url):
+    fake.user_token_lifetime = 100  # renewed on first use
+    bot = make_bot(fake, app_key, database_url)
+    try:
+        browser = bot.app.test_client()
+        sign_in(browser, fake)
+        fake.revoke_user("alice")
+        with fake.expect_auth_failures():
+            assert seen(browser) is None
+        assert rows(bot, user_tokens) == [] and rows(bot, web_sessions) == []
+        (refresh,) = [parse_qs(r.body.decode()) for r in fake.calls("POST", "/login/oauth/access_token")][1:]
+        assert refresh["grant_type"] == ["refresh_token"]
+    finally:
+        bot.dispose()
+
+
 def test_uninstalling_signs_out_those_whose_only_access_it_was(bot, browser, fake):
     sign_in(browser, fake)
     bob = bot.app.test_client()
@@ -295,7 +325,8 @@ def test_the_idle_prune_deletes_a_token_not_kept(bot, browser, fake):
     sign_in(browser, fake)
     settings = bot.runtime.settings
     with bot.engine.begin() as conn:
-        conn.execute(update(web_sessions).values(last_seen_at=web_sessions.c.last_seen_at - settings.web_session_idle - 1))
+        idle = web_sessions.c.last_seen_at - settings.web_session_idle - 1
+        conn.execute(update(web_sessions).values(last_seen_at=idle))
     retention.prune_signin(bot.engine, settings)
     assert rows(bot, web_sessions) == [] and rows(bot, user_tokens) == []
     assert seen(browser) is None

@@ -169,6 +169,8 @@ def redeliver(app_client: Client, hook_delivery_id: int) -> None:
 
 
 # -- a person, with their user access token (user clients: GitHub.user) ------------------------------
+# These need no App permission (any user token), so bot/github/permissions.py, which maps the
+# installation-token routes, does not list them.
 
 
 def authenticated_user(user_client: Client) -> dict:

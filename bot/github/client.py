@@ -67,6 +67,8 @@ class GitHub:
     def user(self, user_token: str) -> "Client":
         """A client authenticated as a person, with their user access token (GitHub App user
         authorization): /user, /user/installations… It goes only to the API host, like every credential."""
+        if not user_token:
+            raise ValueError("a user client needs the person's token")  # never fall back to the App's JWT
         return Client(self.transport, None, user_token=user_token)
 
     def close(self) -> None:
