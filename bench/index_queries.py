@@ -21,6 +21,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -31,6 +32,8 @@ from bot.sessions import model, queries as index_queries  # noqa: E402
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BASE_TIME = 1_700_000_000.0
+# The states sessions cycle through (a quarter running: the index's queries by state find some everywhere).
+STATE_MIX = ("completed", "completed", "completed", "failed", "cancelled", "in_progress", "queued", "timed_out")
 
 LOAD = text("""
     INSERT INTO sessions (repository_id, run_id, installation_id, repository, pr_number, number, state, status,
@@ -39,12 +42,13 @@ LOAD = text("""
                           indexed_at, updated_at)
     SELECT r, i, CASE WHEN r % 10 = 0 THEN 0 ELSE 1 + r % :installations END, 'org/repo-' || r,
            (i / :repos) / 3 + 1, (i / :repos) % 3 + 1, s, CASE WHEN s IN ('queued', 'in_progress') THEN s ELSE 'completed' END,
-           NULL, 1, :base + i * 10 + 300, :base + i * 10, :base + i * 10 + 5, NULL, 'copilot/task-' || (i / :repos / 3),
+           NULL, 1, :base + i * 10 + 300, :base + i * 10, :base + i * 10 + 5,
+           CASE WHEN s IN ('queued', 'in_progress') THEN NULL ELSE :base + i * 10 + 300 END,
+           'copilot/task-' || (i / :repos / 3),
            'https://github.com/org/repo/actions/runs/' || i, 'Copilot', 'Copilot', 'user-' || (i % 997),
            'timeline', NULL, false, :base, :base
     FROM (SELECT i, i % :repos AS r,
-                 (ARRAY['completed','completed','completed','failed','cancelled','in_progress','queued','timed_out'])
-                 [1 + (i * 7 + i / 13) % 8] AS s
+                 (CAST(:states AS text[]))[1 + (i * 7 + i / 13) % cardinality(CAST(:states AS text[]))] AS s
           FROM generate_series(0, :n - 1) AS i) AS g
 """)
 
@@ -54,12 +58,17 @@ def shape(n: int) -> dict[str, int]:
     return {"n": n, "repos": repos, "installations": max(1, repos // 10)}
 
 
-def load(engine, n: int) -> float:
-    """Empty the table and load n sessions; returns seconds taken."""
+def load(engine, n: int, *, repos: int | None = None, installations: int | None = None,
+         states: Sequence[str] = STATE_MIX) -> float:
+    """Empty the table and load n sessions (spread over `repos` repositories in `installations`
+    installations, by default as `shape(n)` says; their states cycling through `states`); returns
+    seconds taken. bench/agents_seed.py loads the Agents page's index with it too."""
+    layout = shape(n)
+    layout.update({k: v for k, v in (("repos", repos), ("installations", installations)) if v is not None})
     started = time.perf_counter()
     with engine.begin() as conn:
         conn.execute(text("TRUNCATE sessions"))
-        conn.execute(LOAD, {**shape(n), "base": BASE_TIME})
+        conn.execute(LOAD, {**layout, "base": BASE_TIME, "states": list(states)})
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE sessions"))
     return time.perf_counter() - started

@@ -36,6 +36,7 @@ SECTIONS: list[tuple[str, str]] = [
     ("api_economy", "bench.api_economy"),
     ("memory", "bench.memory"),
     ("index", "bench.index_queries"),
+    ("agents_page", "bench.agents_page"),  # issue 16: the Agents page at 10^4 and 10^6 sessions
     ("load", "bench.load"),
     ("soak", "bench.soak"),
     ("slow_clients", "bench.slow_clients"),

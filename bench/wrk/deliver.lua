@@ -7,6 +7,7 @@
 -- "duplicate" every request repeats one id: the duplicate path. With "close" every request asks for
 -- its own TCP connection (GitHub opens one per delivery). done() prints one JSON line for the caller.
 
+local figures = require("figures")
 local thread_number = 0
 local counter = 0
 local prefix = ""
@@ -48,11 +49,5 @@ function request()
 end
 
 function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'WRK_JSON {"requests": %d, "duration_us": %d, "bytes": %d, "connect_errors": %d, "read_errors": %d, ' ..
-    '"write_errors": %d, "non_2xx_3xx": %d, "timeouts": %d, "p50_us": %d, "p90_us": %d, "p99_us": %d, ' ..
-    '"max_us": %d, "mean_us": %.1f}\n',
-    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean))
+  io.write("WRK_JSON " .. figures.json(summary, latency) .. "\n")
 end

@@ -1,0 +1,243 @@
+"""The Agents page at 10^4 and 10^6 sessions on PostgreSQL: `/sessions` and `/api/sessions`, p50 / p99 and req/s.
+
+    .venv/bin/python -m bench.agents_page [--smoke] [--out DIR] [--sizes 10000,1000000] [--seconds 10]
+                                          [--connections 2]
+
+`make bench` runs it as the report's agents_page section. How it measures: HOW below (the report
+prints it). Issue 16's targets: the first page under 200 ms p99 at 10^4 sessions, and at 10^6 no
+worse than twice the figure at 10^4.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import requests  # noqa: E402
+
+from bench import agents_explain, agents_seed, wrk  # noqa: E402
+from bench.servers import PG_ADMIN_URL, pg_create, pg_drop, pg_required, wait_quiet  # noqa: E402
+
+TITLE = "Agents page: `/sessions` and `/api/sessions` at 10⁴ and 10⁶ sessions on PostgreSQL"
+SIZES = {False: [10_000, 1_000_000], True: [300, 1_000]}
+SECONDS = {False: 10, True: 1}  # per cell, after WARMUP
+WARMUP = {False: 2, True: 1}
+CONNECTIONS = 2  # one per gunicorn worker: both always busy, none waiting in the listen queue
+TARGET_P99_MS = 200.0
+HOW = (
+    "For each size, a fresh PostgreSQL database (tests/harness/stack.py's `Stack.create(database=\"pg\")`), "
+    "migrated, then loaded by bench/agents_seed.py: sessions over 200 repositories in 20 installations (one, the "
+    "large customer, holding a tenth), titled pull requests, nearly all finished, the newest 50 still queued or "
+    "running; and a person signed in as the bot would have it after GitHub's OAuth flow (their browser session and "
+    "sealed token stored with `Accounts.open_session`, what they may see asked of the fake GitHub once with "
+    "`UserAccess` and cached for the run, their cookie signed with the bot's own key), who sees 10 repositories. "
+    "The bot is served as deployed on PostgreSQL: gunicorn with the repository's gunicorn.conf.py, 2 sync workers, "
+    "`BOT_INLINE_WORKERS=0` (job workers are processes of their own and serve no page), `ADMIN_TOKEN` and sign-in "
+    "configured against the fake GitHub. The operator asks with `Authorization: Bearer`, the person with their "
+    "session cookie. A request reaching GitHub while measuring would be a failure; so would an answer other than "
+    "the cell's status, or a session of a repository the person cannot access.")
+ADMIN_TOKEN = "bench-admin-" + secrets.token_hex(16)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One view measured: what is asked, as whom, and what must answer."""
+
+    key: str
+    path: str
+    viewer: str  # operator | person | nobody
+    status: int = 200
+    conditional: bool = False  # sent with If-None-Match: the ETag of the answer just before (the page's poll)
+    target: bool = False  # a first page: issue 16's targets apply
+    explain: bool = False  # its SQL is explained
+
+    @property
+    def label(self) -> str:
+        return f"`GET {self.path}`" + (" → 304 (`If-None-Match`)" if self.conditional else "")
+
+
+CELLS = [
+    Cell("healthz", "/healthz", "nobody"),
+    Cell("api-operator", "/api/sessions", "operator", target=True),
+    Cell("page-operator", "/sessions", "operator", target=True, explain=True),
+    Cell("page-operator-running", "/sessions?state=in_progress", "operator", explain=True),
+    Cell("poll-operator", "/api/sessions", "operator", status=304, conditional=True),
+    Cell("api-person", "/api/sessions", "person", target=True),
+    Cell("page-person", "/sessions", "person", target=True, explain=True),
+    Cell("page-person-running", "/sessions?state=in_progress", "person", explain=True),
+    Cell("poll-person", "/api/sessions", "person", status=304, conditional=True),
+]
+
+
+def bot_settings(fake) -> dict[str, str]:
+    """The bot's settings beyond the stack's own: the operator's token, sign-in against the fake GitHub."""
+    return {"ADMIN_TOKEN": ADMIN_TOKEN, "SECRET_KEY": secrets.token_urlsafe(32), "GITHUB_URL": fake.web_url,
+            "GITHUB_CLIENT_ID": fake.client_id, "GITHUB_CLIENT_SECRET": fake.client_secret,
+            # The person's access, asked of GitHub once at set-up, outlives the run: no GitHub call while measuring.
+            "USER_ACCESS_CACHE_SECONDS": "86400", "BOT_INLINE_WORKERS": "0", "LOG_LEVEL": "info",
+            "REDELIVERY_INTERVAL_SECONDS": "0"}
+
+
+def measure_size(n: int, *, seconds: int, warmup: int, connections: int) -> dict:
+    """Seed n sessions, serve them, measure every cell; the figures and anything that must not happen."""
+    from bot.app import create_app, runtime_of
+    from bot.config import load_settings
+    from bot.db import upgrade
+    from tests.harness.stack import Stack
+
+    stack = Stack.create(database="pg", pg_admin_url=PG_ADMIN_URL)
+    app = None
+    try:
+        upgrade(stack.engine)
+        seeded = agents_seed.load(stack.engine, n, stack.fake)
+        settings = bot_settings(stack.fake)
+        app = create_app(load_settings({**stack.env, **settings, "LOG_LEVEL": "warning"}, dotenv=None))
+        person = agents_seed.sign_in(app, stack.fake)
+        headers = {"nobody": {}, "operator": {"Authorization": f"Bearer {ADMIN_TOKEN}"},
+                   "person": {"Cookie": person.cookie}}
+        web = stack.start_web(workers=2, **settings)
+        asked_before = len(stack.fake.requests)
+        cells, failures = {}, []
+        for cell in CELLS:
+            figures, problems = measure_cell(web.url, cell, headers[cell.viewer], person,
+                                             seconds=seconds, warmup=warmup, connections=connections)
+            cells[cell.key] = figures
+            failures += [f"{n:,} sessions, {cell.label} as {cell.viewer}: {p}" for p in problems]
+            print(f"{n:>9}  {cell.key:<22} {figures.get('p50_ms', 0):>8.1f} {figures.get('p99_ms', 0):>8.1f} "
+                  f"{figures.get('rps', 0):>8.1f}/s", flush=True)
+        github_calls = len(stack.fake.requests) - asked_before
+        if github_calls:
+            failures.append(f"{n:,} sessions: {github_calls} request(s) reached GitHub while the pages were measured")
+        explained = {cell.key: agents_explain.explain(app, cell.path, headers[cell.viewer])
+                     for cell in CELLS if cell.explain}
+    finally:
+        if app is not None:
+            runtime_of(app).dispose()
+        stack.stop()
+    return {"sessions": n, "seed": seeded, "person": {"repositories": len(person.repository_ids),
+                                                      "sessions": person.sessions},
+            "cells": cells, "explained": explained, "failures": failures}
+
+
+def measure_cell(base: str, cell: Cell, headers: dict, person, *, seconds: int, warmup: int,
+                 connections: int) -> tuple[dict, list[str]]:
+    """One cell: a checked probe, then wrk (warm-up, then measured). Its figures, and what went wrong."""
+    url = base + cell.path
+    probe = requests.get(url, headers=headers, timeout=60)
+    if cell.conditional and probe.status_code == 200 and probe.headers.get("ETag"):
+        headers = {**headers, "If-None-Match": probe.headers["ETag"]}
+        probe = requests.get(url, headers=headers, timeout=60)
+    if probe.status_code != cell.status:
+        return {}, [f"answered {probe.status_code} (not {cell.status}); not measured"]
+    problems = _shows_only_theirs(probe, person) if cell.viewer == "person" and cell.path.startswith("/api/") else []
+    wait_quiet()
+    wrk.get(url, headers, connections, warmup)
+    result = wrk.get(url, headers, connections, seconds)
+    wrong = {status: count for status, count in result["statuses"].items() if int(status) != cell.status}
+    if wrong or result["errors"]:
+        problems.append(f"answers other than {cell.status}: {wrong or {}}, socket errors/timeouts: {result['errors']}")
+    figures = {"p50_ms": result["p50_us"] / 1000, "p90_ms": result["p90_us"] / 1000,
+               "p99_ms": result["p99_us"] / 1000, "max_ms": result["max_us"] / 1000, "rps": round(result["rps"], 1),
+               "requests": result["requests"], "bytes_per_answer": round(result["bytes"] / max(result["requests"], 1)),
+               "statuses": result["statuses"], "connections": connections, "seconds": seconds}
+    return figures, problems
+
+
+def _shows_only_theirs(probe, person) -> list[str]:
+    """The person's list holds sessions, and only of repositories they may see."""
+    listed = probe.json().get("sessions", [])
+    if not listed:
+        return [f"the person sees no session (they may see {person.sessions:,})"]
+    if any(row["repository"] not in person.repository_names for row in listed):
+        return ["the person is shown a session of a repository they cannot access"]
+    return []
+
+
+def targets(sizes: list[int], results: dict[int, dict]) -> list[dict]:
+    """Issue 16's: each first page under 200 ms p99 at the smaller size, at the larger no worse than twice that."""
+    small, large = sizes[0], sizes[-1]
+    found = []
+    for cell in (c for c in CELLS if c.target):
+        p99_small = results[small]["cells"].get(cell.key, {}).get("p99_ms")
+        p99_large = results[large]["cells"].get(cell.key, {}).get("p99_ms")
+        name = f"{cell.label} first page as the {cell.viewer}"
+        found.append({"target": f"{name}: p99 < {TARGET_P99_MS:.0f} ms at {small:,} sessions",
+                      "figure": "not measured" if p99_small is None else f"{p99_small:.1f} ms",
+                      "met": None if p99_small is None else p99_small < TARGET_P99_MS})
+        if len(sizes) > 1:
+            both = p99_small is not None and p99_large is not None
+            ratio = p99_large / p99_small if both and p99_small else None
+            found.append({"target": f"{name}: p99 at {large:,} ≤ 2 × at {small:,}",
+                          "figure": f"{p99_large:.1f} ms vs {p99_small:.1f} ms (×{ratio:.2f})" if ratio else "not measured",
+                          "met": None if ratio is None else ratio <= 2.0})
+    return found
+
+
+def markdown(sizes: list[int], results: dict[int, dict], *, seconds: int, warmup: int, connections: int) -> str:
+    """The section's text: how it was measured, the cells side by side, where the time goes."""
+    lines = [HOW, "",
+             f"wrk, {connections} connections (the 2 gunicorn workers each always busy), {warmup} s of warm-up then "
+             f"{seconds} s per cell; gunicorn's sync workers close each connection, so every request pays a connect "
+             "(outside wrk's latency, timed from the request's write).", ""]
+    for n in sizes:
+        seed, person = results[n]["seed"], results[n]["person"]
+        lines.append(f"- {n:,} sessions: loaded in {seed['load_s']} s ({seed['bulk_load_s']} s of them the sessions' "
+                     f"bulk load); the person sees {person['repositories']} repositories, {person['sessions']:,} "
+                     f"sessions; {agents_seed.RUNNING} running.")
+    header = " | ".join(f"{n:,}: p50 / p99 ms | req/s" for n in sizes)
+    lines += ["", f"| view | as | {header} | p99 ×", "| --- | --- |" + " ---: | ---: |" * len(sizes) + " ---: |"]
+    for cell in CELLS:
+        figures = [results[n]["cells"].get(cell.key) for n in sizes]
+        cells = [f"{f['p50_ms']:.1f} / {f['p99_ms']:.1f} | {f['rps']:.0f}" if f else "— | —" for f in figures]
+        ratio = (f"{figures[-1]['p99_ms'] / figures[0]['p99_ms']:.2f}"
+                 if len(sizes) > 1 and all(figures) and figures[0]["p99_ms"] else "—")
+        lines.append(f"| {cell.label} | {cell.viewer} | " + " | ".join(cells) + f" | {ratio} |")
+    lines += ["", agents_explain.markdown({n: results[n]["explained"] for n in sizes})]
+    return "\n".join(lines) + "\n"
+
+
+def run(smoke: bool, *, sizes: list[int] | None = None, seconds: int | None = None,
+        connections: int = CONNECTIONS) -> dict:
+    """The report's agents_page section (bench/report.py)."""
+    sizes = sizes or SIZES[smoke]
+    seconds = seconds or SECONDS[smoke]
+    warmup = WARMUP[smoke]
+    probe, why = pg_create("sb_bench_probe_")  # is there a PostgreSQL to measure on?
+    if probe is None or not wrk.installed():
+        why = why or "wrk is not installed (make bench-tools installs it)"
+        if pg_required():
+            raise RuntimeError(why)
+        return {"title": TITLE, "markdown": f"Not measured: {why}.\n", "data": {"skipped": why}, "targets": [],
+                "failures": []}
+    pg_drop(probe)
+    results = {n: measure_size(n, seconds=seconds, warmup=warmup, connections=connections) for n in sizes}
+    return {"title": TITLE, "markdown": markdown(sizes, results, seconds=seconds, warmup=warmup,
+                                                 connections=connections),
+            "data": {"sizes": sizes, "seconds": seconds, "warmup": warmup, "connections": connections,
+                     "results": {str(n): r for n, r in results.items()}},
+            "targets": targets(sizes, results), "failures": [f for r in results.values() for f in r["failures"]]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    from bench.report import run_alone
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny counts, 1 s per cell (CI); asserts no timings")
+    parser.add_argument("--out", type=Path, help="write latest.md/latest.json there (default: print only)")
+    parser.add_argument("--sizes", help="comma-separated session counts (default 10000,1000000; smoke 300,1000)")
+    parser.add_argument("--seconds", type=int, help="measured seconds per cell (default 10; smoke 1)")
+    parser.add_argument("--connections", type=int, default=CONNECTIONS, help="wrk's connections (default 2)")
+    args = parser.parse_args(argv)
+    sizes = [int(size) for size in args.sizes.split(",")] if args.sizes else None
+    return run_alone("agents_page", lambda: run(args.smoke, sizes=sizes, seconds=args.seconds,
+                                                connections=args.connections), smoke=args.smoke, out=args.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
