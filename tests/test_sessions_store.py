@@ -144,6 +144,30 @@ def test_the_timeline_names_starters_the_runs_did_not(engine):
     assert rows == {11: ("monalisa", "timeline", "finished"), 12: ("hubot", "run", None)}
 
 
+def committed(sha: str, message: str, at: float, author: str = "copilot-swe-agent[bot]") -> dict:
+    return {"event": "committed", "sha": sha, "message": message,
+            "author": {"name": author, "email": "x@example.com", "date": model_time(at)},
+            "committer": {"name": "GitHub", "email": "noreply@github.com", "date": model_time(at)}}
+
+
+def test_a_sessions_progress_is_the_commits_made_while_it_ran_kept_redacted(engine):
+    observe(engine, 11, record(T0))  # finished at T0 + 60
+    observe(engine, 12, record(T0 + 3600, status="in_progress"))
+    secret = "ghp_" + "a1B2" * 9
+    timeline = [committed("a" * 40, "Initial plan", T0 + 10), committed("b" * 40, f"Add the parser {secret}", T0 + 50),
+                committed("c" * 40, "A person's fix", T0 + 1800, author="monalisa"),
+                committed("d" * 40, "Second session's plan", T0 + 3700), committed("d" * 40, "listed twice", T0 + 3700),
+                {"event": "committed", "sha": None}]  # malformed: skipped
+    store.apply_timeline(engine, REPO_ID, 7, timeline, LOGINS)
+    store.apply_timeline(engine, REPO_ID, 7, timeline, LOGINS)  # read again: nothing doubled
+    with engine.connect() as conn:
+        first, second = queries.sessions_of_pull(conn, REPO_ID, 7)
+        progress = [(c.sha[0], c.message) for c in queries.commits_of_session(conn, first)]
+        running = [(c.sha[0], c.author) for c in queries.commits_of_session(conn, second)]
+    assert progress == [("a", "Initial plan"), ("b", "Add the parser [redacted]")]
+    assert running == [("d", "copilot-swe-agent[bot]")]
+
+
 def model_time(seconds: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 

@@ -25,10 +25,8 @@ OCTO = Viewer(login="monalisa", user_id=1, repository_ids=frozenset({101, 102}))
 
 @pytest.fixture
 def index(runtime, monkeypatch):
-    """The runtime over an index with both installations; commits and the stop rule stubbed until the
-    lead's versions land (then the real ones answer)."""
+    """The runtime over an index with both installations; the stop rule stubbed until it lands on main."""
     web_index.install(runtime.engine)
-    monkeypatch.setattr(queries, "commits_of_session", lambda conn, row: [], raising=False)
     monkeypatch.setattr(stop_sessions, "may_stop", lambda runtime, row, login: True, raising=False)
     return runtime
 
@@ -206,13 +204,11 @@ def test_a_session_the_viewer_may_not_see_is_one_that_does_not_exist(index):
     assert detail(index, OPERATOR, theirs.id).row.repository == "mallory/secret"
 
 
-def test_the_timeline_runs_from_queued_to_finished_with_commits_and_stops(index, monkeypatch):
+def test_the_timeline_runs_from_queued_to_finished_with_commits_and_stops(index):
     row = web_index.session(index.engine, 1, state="cancelled", pr=7, attempt=2)
-    commit = type("Commit", (), {})
-    first, second = commit(), commit()
-    first.sha, first.message, first.author, first.committed_at = "a" * 40, "Plan\n\nbody", "Copilot", row.created_at + 10
-    second.sha, second.message, second.author, second.committed_at = "b" * 40, "Fix <b>", "Copilot", row.created_at + 15
-    monkeypatch.setattr(queries, "commits_of_session", lambda conn, found: [first, second], raising=False)
+    web_index.commit(index.engine, row, "0" * 40, "Before the session", at=row.created_at - 100)
+    web_index.commit(index.engine, row, "a" * 40, "Plan\n\nbody", at=row.created_at + 10)
+    web_index.commit(index.engine, row, "b" * 40, "Fix <b>", at=row.created_at + 15)
     web_index.stop(index.engine, row, by="hubot", via="page", outcome="cancelled", at=row.created_at + 25)
     web_index.stop(index.engine, row, by="monalisa", via="comment", outcome="already_finished", at=row.created_at + 20)
     found = detail(index, OPERATOR, row.id)

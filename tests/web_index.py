@@ -8,7 +8,7 @@ import time
 
 from sqlalchemy import insert
 
-from bot.db import installations, repositories, session_stops, session_summaries
+from bot.db import installations, pull_commits, repositories, session_stops, session_summaries
 from bot.sessions import model, store
 
 T0 = 1_750_000_000.0
@@ -70,3 +70,10 @@ def summary(engine, row, data: dict) -> None:
         conn.execute(insert(session_summaries).values(repository_id=row.repository_id, run_id=row.run_id,
                                                       run_attempt=row.run_attempt, summary=json.dumps(data),
                                                       created_at=time.time()))
+
+
+def commit(engine, row, sha: str, message: str, *, at: float, author: str = "Copilot") -> None:
+    """A commit pushed to the session's pull request at `at`, as the timeline handler keeps it."""
+    with engine.begin() as conn:
+        conn.execute(insert(pull_commits).values(repository_id=row.repository_id, pr_number=row.pr_number, sha=sha,
+                                                 message=message, author=author, committed_at=at, seen_at=at))

@@ -232,6 +232,31 @@ def match_timeline(runs: Sequence[tuple[int, float]], events: Sequence[dict],
     return facts
 
 
+@dataclass(frozen=True)
+class Commit:
+    """A commit a pull request's timeline lists (`committed`): the agent's progress while a session runs."""
+
+    sha: str
+    message: str  # as the commit says it: outside text, redacted and clipped before it is kept
+    author: str | None  # the commit's author name (a commit carries no verified login)
+    committed_at: float | None
+
+
+def commits_of_timeline(events: Sequence[dict]) -> list[Commit]:
+    """The `committed` events of a PR timeline, in timeline order; malformed ones are skipped."""
+    found = []
+    for event in events:
+        if event.get("event") != "committed" or not isinstance(event.get("sha"), str):
+            continue
+        committer = event.get("committer") if isinstance(event.get("committer"), dict) else {}
+        author = event.get("author") if isinstance(event.get("author"), dict) else {}
+        name = author.get("name")
+        found.append(Commit(sha=event["sha"][:64], message=str(event.get("message") or ""),
+                            author=name if isinstance(name, str) else None,
+                            committed_at=timestamp(committer.get("date") or author.get("date"))))
+    return found
+
+
 def starter(run_starter: str | None, timeline_starter: str | None) -> tuple[str | None, str | None]:
     """(who started the session, where that came from): the run's person first, then the timeline's."""
     if run_starter:

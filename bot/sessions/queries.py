@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 
-from bot.db import pull_requests, repositories, session_stops, session_summaries, sessions
+from bot.db import pull_commits, pull_requests, repositories, session_stops, session_summaries, sessions
 from bot.sessions import model
 
 PAGE_SIZE = 50
@@ -95,6 +95,18 @@ def pick(numbered: list, *, number: int | None = None, every_running: bool = Fal
     if every_running:
         return running
     return (running if latest_running else numbered)[-1:]
+
+
+def commits_of_session(conn: Connection, session) -> list:
+    """The commits of the session's pull request made while it ran (its progress), oldest first."""
+    if session.pr_number is None:
+        return []
+    where = [pull_commits.c.repository_id == session.repository_id, pull_commits.c.pr_number == session.pr_number,
+             pull_commits.c.committed_at >= session.created_at]
+    if session.finished_at is not None:
+        where.append(pull_commits.c.committed_at <= session.finished_at)
+    return conn.execute(select(pull_commits).where(*where)
+                        .order_by(pull_commits.c.committed_at, pull_commits.c.sha)).all()
 
 
 def has_session(engine: Engine, repository_id: int, run_id: int) -> bool:

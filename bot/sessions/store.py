@@ -10,8 +10,12 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from bot.db import backfill_budgets, dialect_insert, pull_requests, sessions
+from bot.db import backfill_budgets, dialect_insert, pull_commits, pull_requests, sessions
+from bot.redact import clipped
 from bot.sessions import model
+
+# A commit message as kept for the session page: its first part, redacted (a message is outside text).
+COMMIT_MESSAGE_LIMIT = 1000
 
 # A backfill budget is granted at most once per installation in this many seconds (bot/handlers/backfill.py).
 BUDGET_PERIOD = 86_400.0
@@ -139,7 +143,23 @@ def apply_timeline(engine: Engine, repository_id: int, number: int, events: list
             if any(getattr(row, k) != v for k, v in values.items()):
                 conn.execute(update(sessions).where(sessions.c.id == row.id).values(updated_at=now, **values))
                 changed += 1
+        _keep_commits(conn, repository_id, number, model.commits_of_timeline(events), now)
     return changed
+
+
+def _keep_commits(conn: Connection, repository_id: int, number: int, commits: list, now: float) -> None:
+    """Remember the pull request's commits not seen before (a commit never changes once pushed)."""
+    if not commits:
+        return
+    known = set(conn.execute(select(pull_commits.c.sha).where(pull_commits.c.repository_id == repository_id,
+                                                              pull_commits.c.pr_number == number)).scalars())
+    new = {c.sha: c for c in commits if c.sha not in known}  # a timeline may list a commit twice
+    if new:
+        conn.execute(dialect_insert(conn, pull_commits).values([
+            dict(repository_id=repository_id, pr_number=number, sha=c.sha,
+                 message=clipped(c.message, COMMIT_MESSAGE_LIMIT),
+                 author=clipped(c.author, 255) if c.author else None, committed_at=c.committed_at, seen_at=now)
+            for c in new.values()]).on_conflict_do_nothing(index_elements=["repository_id", "pr_number", "sha"]))
 
 
 def forget(engine: Engine, *, installation_id: int | None = None, repository_ids: list[int] | None = None) -> None:

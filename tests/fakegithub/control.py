@@ -53,6 +53,14 @@ def register(fake: FakeGitHub) -> None:
         commit["commit"]["author"]["date"] = iso(at if at is not None else time.time())
         commit["sha"] = f"{len(commits.get((full_name.lower(), number), [])) + 1:040x}"
         commits.setdefault((full_name.lower(), number), []).append(commit)
+        # The PR's timeline lists it too, as a `committed` event (GitHub's timeline-committed-event).
+        git = commit["commit"]
+        fake.actions.timelines.setdefault((full_name.lower(), number), []).append({
+            "event": "committed", "sha": commit["sha"], "node_id": commit["node_id"], "url": git["url"],
+            "html_url": commit["html_url"], "author": git["author"], "committer": dict(git["author"]),
+            "tree": git["tree"], "message": message, "parents": commit["parents"],
+            "verification": {"verified": False, "reason": "unsigned", "signature": None, "payload": None,
+                             "verified_at": None}})
         return commit
 
     fake.add_commit = add_commit
