@@ -13,7 +13,7 @@ import time
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from bot.commands import stop_sessions
+from bot.commands import stop_requests
 from bot.runtime import current_runtime
 from bot.web import access
 from bot.web.listing import BadFilter, Detail, Filters, Listing, Row, detail, find_session, load_listing
@@ -78,11 +78,11 @@ def stop_session(session_id: str):
     if found is None:
         raise ApiError(404, "Not Found")
     try:
-        stop_sessions.request_stop(runtime, found, login=viewer.login, via="page")
-    except stop_sessions.StopRefused as refused:
+        stop_requests.request_stop(runtime, found, login=viewer.login, via="page")
+    except stop_requests.StopRefused as refused:
         raise ApiError(403, str(refused)) from None
-    except stop_sessions.AlreadyFinished:
-        raise ApiError(409, "This session has already finished.") from None
+    except stop_requests.AlreadyFinished as finished:
+        raise ApiError(409, str(finished)) from None
     response = jsonify(detail_json(detail(runtime, viewer, found.id)))
     response.status_code = 202
     return response
