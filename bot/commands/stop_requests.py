@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.commands import session_text
 from bot.commands.invoke import asker_for
-from bot.commands.stop_sessions import POLICY, send_cancel
+from bot.commands.stop_sessions import POLICY, send_cancel, stop_awaiting
 from bot.db import session_stops
 from bot.jobs import URGENT, Job, handles
 
@@ -101,9 +101,7 @@ def _request(row) -> StopRequest:
 @handles("stop.send")
 def send_page_stop(runtime, job: Job) -> None:
     """Send the cancel of a stop asked on the page; a retry checks the run before cancelling again."""
-    with runtime.engine.connect() as conn:
-        stop_row = conn.execute(select(session_stops).where(session_stops.c.id == job.args["stop"])).first()
-    if stop_row is None or stop_row.outcome != "sending":
+    if (stop_row := stop_awaiting(runtime, job.args["stop"], "sending")) is None:
         return
     client = runtime.github.installation(stop_row.installation_id)
     send_cancel(runtime, client, stop_row, retry=job.attempts > 1)

@@ -105,12 +105,17 @@ def _record_now(runtime, stop_id: int, outcome: str) -> None:
         _record(conn, stop_id, outcome)
 
 
+def stop_awaiting(runtime, stop_id: int, outcome: str):
+    """The stop `stop_id` if it is still at `outcome` (a job finds it already dealt with otherwise), or None."""
+    with runtime.engine.connect() as conn:
+        stop_row = conn.execute(select(session_stops).where(session_stops.c.id == stop_id)).first()
+    return stop_row if stop_row is not None and stop_row.outcome == outcome else None
+
+
 @handles("stop.verify")
 def verify_stopped(runtime, job: Job) -> None:
     """After the grace period: force-cancel a run that ignored its cancel."""
-    with runtime.engine.connect() as conn:
-        stop_row = conn.execute(select(session_stops).where(session_stops.c.id == job.args["stop"])).first()
-    if stop_row is None or stop_row.outcome != "cancel_requested":
+    if (stop_row := stop_awaiting(runtime, job.args["stop"], "cancel_requested")) is None:
         return
     client = runtime.github.installation(stop_row.installation_id)
     if api.workflow_run(client, stop_row.repository, stop_row.run_id).get("status") == "completed":
