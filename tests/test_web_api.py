@@ -13,9 +13,11 @@ from bot.commands import stop_requests
 from bot.config import Settings
 from bot.errors import TransientError
 from bot.web import access
+from bot.web.csrf import HEADER
 from bot.web.viewer import Viewer
 from tests import web_index
 from tests.openapi_check import conforms, spec
+from tests.test_web_signin import csrf_of, make_bot, sign_in
 
 TOKEN = "admin-" + "x" * 32
 OPERATOR_HEADERS = {"Authorization": f"Bearer {TOKEN}"}
@@ -38,8 +40,8 @@ def engine(app):
 class Api:
     """The test client, checking each answer against the OpenAPI document before the test sees it."""
 
-    def __init__(self, app, headers: dict):
-        self.client, self.headers = app.test_client(), headers
+    def __init__(self, app, headers: dict, client=None):
+        self.client, self.headers = client or app.test_client(), headers
 
     def get(self, path: str, **headers):
         return self._checked("GET", path, headers)
@@ -234,3 +236,38 @@ def test_the_checker_refuses_an_answer_the_document_does_not_give(status, body, 
                         mimetype="application/json")
     with pytest.raises(AssertionError):
         conforms(response, "GET", "/api/sessions")
+
+
+def test_a_signed_in_person_sees_and_stops_only_what_github_grants(fake_github, app_key, database_url):
+    fake_github.add_installation(7, "octo", ["octo/alpha", "octo/beta"])
+    fake_github.add_user("alice", user_id=1001)
+    fake_github.grant("alice", "octo/alpha")
+    fake_github.permissions[("octo/alpha", "alice")] = "read"  # her role there, as /session stop asks it
+    fake_github.callback_url = "http://localhost/signin/callback"
+    alpha, beta = (fake_github.repositories[name]["id"] for name in ("octo/alpha", "octo/beta"))
+    bot = make_bot(fake_github, app_key, database_url)
+    try:
+        browser = bot.app.test_client()
+        sign_in(browser, fake_github)
+        alice = Api(bot.app, {}, client=browser)
+        mine = web_index.session(bot.engine, 1, repository_id=alpha, elsewhere=(7, "octo/alpha"), state="in_progress")
+        theirs = web_index.session(bot.engine, 2, repository_id=beta, elsewhere=(7, "octo/beta"), state="in_progress")
+        assert [s["id"] for s in alice.get("/api/sessions").json["sessions"]] == [mine.id]
+        assert alice.get(f"/api/sessions/{mine.id}").json["can_stop"] is False
+        assert alice.get(f"/api/sessions/{theirs.id}").status_code == 404
+        # The cookie's authority without the page's CSRF token: refused, in JSON, before anything is read.
+        for session in (mine, theirs):
+            forged = alice.post(f"/api/sessions/{session.id}/stop")
+            assert forged.status_code == 403 and "CSRF" in forged.json["message"]
+        token = {HEADER: csrf_of(browser)}
+        assert alice.post(f"/api/sessions/{theirs.id}/stop", **token).status_code == 404
+        refused = alice.post(f"/api/sessions/{mine.id}/stop", **token)  # she can read it, not write
+        assert refused.status_code == 403 and refused.json["message"].startswith("Only people with write access")
+        hers = web_index.session(bot.engine, 3, repository_id=alpha, elsewhere=(7, "octo/alpha"), state="in_progress",
+                                 starter="alice")
+        assert alice.get(f"/api/sessions/{hers.id}").json["can_stop"] is True  # who started it may stop it
+        stopped = alice.post(f"/api/sessions/{hers.id}/stop", **token)
+        assert stopped.status_code == 202, stopped.json
+        assert [(e["kind"], e["who"], e["via"]) for e in stopped.json["timeline"]][-1] == ("stop", "alice", "page")
+    finally:
+        bot.dispose()
