@@ -9,7 +9,7 @@ from bot import cli, db, events, logging_config, pages
 from bot import handlers  # noqa: F401  (registers every handler: the intake asks them which deliveries need a job)
 from bot.config import ConfigError, Settings, describe, load_settings
 from bot.runtime import Runtime, build_runtime
-from bot.web import signin
+from bot.web import api, signin
 from bot.webhooks import Intake
 
 EXTENSION = "session_bot"
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask("bot")
     app.extensions[EXTENSION] = runtime
     app.register_blueprint(pages.blueprint)
+    app.register_blueprint(api.blueprint)
     signin.install(app)  # sign-in routes, the session cookie's keys (from SECRET_KEY), CSRF checks
     cli.register(app)
     # The intake answers the webhook path before Flask routes anything: the hot path stays lean.
