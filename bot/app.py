@@ -10,6 +10,7 @@ from bot import handlers  # noqa: F401  (registers every handler: the intake ask
 from bot.config import ConfigError, Settings, describe, load_settings
 from bot.runtime import Runtime, build_runtime
 from bot.web import pages as web_pages
+from bot.web import signin
 from bot.webhooks import Intake
 
 EXTENSION = "session_bot"
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions[EXTENSION] = runtime
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(web_pages.blueprint)  # `/`, `/sessions`; security headers on every response
+    signin.install(app)  # sign-in routes, the session cookie's keys (from SECRET_KEY), CSRF checks
     cli.register(app)
     # The intake answers the webhook path before Flask routes anything: the hot path stays lean.
     # It asks the handler registry (complete: `bot.handlers` is imported above) which deliveries need a job.

@@ -8,6 +8,10 @@ webhook intake keeps acknowledging in between. The bot's record of the redeliver
 goes after the same time (GitHub forgets deliveries after 3 days; RETENTION_DAYS is at least 3),
 as do cached permission and config answers nobody has asked for since (bot/caches/: they are
 seconds old when used, and would otherwise pile up, one per person and repository ever seen).
+
+Sign-in (bot/web/) has its own, hourly prune by idle time rather than age: browser sessions unused
+for WEB_SESSION_IDLE_SECONDS, the tokens that die with them (those the person did not choose to
+keep), kept tokens unused for USER_TOKEN_IDLE_SECONDS, and cached access nobody signed in needs.
 """
 
 from __future__ import annotations
@@ -16,16 +20,18 @@ import logging
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.engine import Engine
 
-from bot.db import deliveries, jobs, permission_cache, redelivery_requests, repo_config_cache
+from bot.db import (deliveries, jobs, permission_cache, redelivery_requests, repo_config_cache, user_access_cache,
+                    user_tokens, web_sessions)
 from bot.schedule import periodic
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
 DAY = 86400.0
+HOUR = 3600.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,28 @@ def prune_job(runtime, job) -> None:
         log.info("pruned %d done job(s), %d delivery(ies), %d redelivery request(s), %d cached answer(s) older "
                  "than %d days", pruned.jobs, pruned.deliveries, pruned.redelivery_requests, pruned.cached_answers,
                  runtime.settings.retention_days)
+
+
+def prune_signin(engine: Engine, settings, *, now: float | None = None) -> int:
+    """Delete idle browser sessions and the tokens and cached access that go with them; how many rows."""
+    now = time.time() if now is None else now
+    with engine.begin() as conn:
+        deleted = conn.execute(delete(web_sessions).where(
+            web_sessions.c.last_seen_at < now - settings.web_session_idle)).rowcount
+        signed_in = exists().where(web_sessions.c.user_id == user_tokens.c.user_id)
+        deleted += conn.execute(delete(user_tokens).where(or_(
+            ~user_tokens.c.keep & ~signed_in, user_tokens.c.last_used_at < now - settings.user_token_idle))).rowcount
+        deleted += conn.execute(delete(user_access_cache).where(
+            ~exists().where(web_sessions.c.user_id == user_access_cache.c.user_id))).rowcount
+    return deleted
+
+
+@periodic("prune-signin", lambda settings: HOUR if settings.sign_in else 0)
+def prune_signin_job(runtime, job) -> None:
+    """The hourly prune of what sign-in keeps, by idle time."""
+    pruned = prune_signin(runtime.engine, runtime.settings)
+    if pruned:
+        log.info("pruned %d idle sign-in row(s) (browser sessions, tokens, cached access)", pruned)
 
 
 def _delete(engine: Engine, table, where: tuple, dry_run: bool, batch: int) -> int:

@@ -81,13 +81,19 @@ def answer(parsed: CommandCall | Invalid, invocation: Invocation, *, asker: Aske
 
 def asker_of(invocation: Invocation) -> Asker:
     """The commenter, with GitHub's answers about them looked up only when a policy asks."""
-    runtime, client, run = invocation.runtime, invocation.client, invocation.run
+    run = invocation.run
+    return asker_for(invocation.runtime, invocation.client, invocation.config, installation_id=run.installation_id,
+                     repository=run.repository, login=run.sender_login)
+
+
+def asker_for(runtime, client, config: RepoConfig, *, installation_id: int, repository: str, login: str) -> Asker:
+    """Person `login` asking about `repository`, looked up lazily with the installation's `client`."""
     return Asker(
-        run.sender_login, invocation.config,
-        level=lambda: runtime.permissions.level(client, run.installation_id, run.repository, run.sender_login),
+        login, config,
+        level=lambda: runtime.permissions.level(client, installation_id, repository, login),
         # As GitHub says now: a repository can turn public any day.
-        public=lambda: not api.repository(client, run.repository).get("private", True),
-        in_team=lambda team: _in_team(client, team, run.sender_login))
+        public=lambda: not api.repository(client, repository).get("private", True),
+        in_team=lambda team: _in_team(client, team, login))
 
 
 def _in_team(client, team: str, login: str) -> bool:

@@ -53,8 +53,20 @@ def person(login: str | None) -> str:
     return table_cell(login, 100) if login else "unknown"
 
 
-def sessions_table(sessions, now: float, *, highlight_running: bool = False) -> str:
-    """The markdown table of a pull request's sessions (shared with the status comment)."""
+STOP_OUTCOMES = {"sending": "stop requested", "cancel_requested": "stop requested", "cancelled": "stopped",
+                 "force_cancelled": "stopped (force-cancelled)", "already_finished": "stop came too late"}
+
+
+def stop_note(stopped_by: str, via: str, outcome: str) -> str:
+    """`stopped by mona (Agents page)`: who stopped a session and how it went, for a table cell."""
+    where = " (Agents page)" if via == "page" else ""
+    who = "the operator" if stopped_by == "operator" and via == "page" else person(stopped_by)
+    return f"{STOP_OUTCOMES.get(outcome, outcome)} by {who}{where}"
+
+
+def sessions_table(sessions, now: float, *, highlight_running: bool = False, stops: dict | None = None) -> str:
+    """The markdown table of a pull request's sessions (shared with the status comment); `stops` maps a
+    run id to its latest stop's (stopped_by, via, outcome)."""
     rows = ["| # | State | Started by | Started | Duration | Links |", "|---|---|---|---|---|---|"]
     for session in sessions:
         links = f"[run]({session.html_url})" if session.html_url else "—"
@@ -64,6 +76,8 @@ def sessions_table(sessions, now: float, *, highlight_running: bool = False) -> 
         shown = f"{state(session.state)}{attempt}"
         if highlight_running and session.state in RUNNING:
             shown = f"**{shown}**"
+        if stops and session.run_id in stops:
+            shown += f" · {stop_note(*stops[session.run_id])}"
         rows.append(f"| {session.number} | {shown} | "
                     f"{person(session.starter)} | {when(session.created_at)} | "
                     f"{session_duration(session, now)} | {links} |")

@@ -51,31 +51,39 @@ def _cancel(invocation, session) -> str:
     with runtime.engine.begin() as conn:
         statement = dialect_insert(conn, session_stops).values(
             installation_id=run.installation_id, repository_id=session.repository_id, run_id=session.run_id,
-            repository=session.repository, command_run_id=run.id, stopped_by=run.sender_login, requested_at=now,
-            outcome="sending", updated_at=now,
+            repository=session.repository, command_run_id=run.id, via="comment", stopped_by=run.sender_login,
+            requested_at=now, outcome="sending", updated_at=now,
         ).on_conflict_do_nothing(index_elements=["command_run_id", "run_id"]).returning(session_stops.c.id)
         first_try = conn.execute(statement).scalar_one_or_none() is not None
         stop_row = conn.execute(select(session_stops).where(session_stops.c.command_run_id == run.id,
                                                             session_stops.c.run_id == session.run_id)).one()
-    client = invocation.client
     if stop_row.outcome != "sending":
         return _said(stop_row.outcome, runtime)
-    if not first_try:  # a retry: the earlier cancel may have been sent already
-        status = api.workflow_run(client, session.repository, session.run_id)
+    outcome, conclusion = send_cancel(runtime, invocation.client, stop_row, retry=not first_try)
+    if outcome == "already_finished":
+        return f"its run had already finished ({conclusion})." if conclusion else "its run had already finished."
+    return _said(outcome, runtime)
+
+
+def send_cancel(runtime, client, stop_row, *, retry: bool) -> tuple[str, str | None]:
+    """Send the cancel a stop recorded as `sending`; record and return what became of it (and the
+    run's conclusion when it had already finished). A retry checks the run first: the earlier cancel
+    may have reached GitHub before the failure."""
+    if retry:
+        status = api.workflow_run(client, stop_row.repository, stop_row.run_id)
         if status.get("status") == "completed":
             # Cancelled: most likely by our own earlier cancel, which GitHub took before the failure.
             outcome = "cancelled" if status.get("conclusion") == "cancelled" else "already_finished"
             _record_now(runtime, stop_row.id, outcome)
-            return _said(outcome, runtime) if outcome == "cancelled" else \
-                f"its run had already finished ({status.get('conclusion')})."
-    if not api.cancel_run(client, session.repository, session.run_id):
+            return outcome, status.get("conclusion")
+    if not api.cancel_run(client, stop_row.repository, stop_row.run_id):
         _record_now(runtime, stop_row.id, "already_finished")
-        return "its run had already finished."
+        return "already_finished", None
     with runtime.engine.begin() as conn:  # the outcome and its check, together or not at all
         _record(conn, stop_row.id, "cancel_requested")
         runtime.queue.enqueue(conn, "stop.verify", {"stop": stop_row.id},
                               run_at=time.time() + runtime.settings.stop_grace_period)
-    return _said("cancel_requested", runtime)
+    return "cancel_requested", None
 
 
 def _said(outcome: str, runtime) -> str:
@@ -97,12 +105,17 @@ def _record_now(runtime, stop_id: int, outcome: str) -> None:
         _record(conn, stop_id, outcome)
 
 
+def stop_awaiting(runtime, stop_id: int, outcome: str):
+    """The stop `stop_id` if it is still at `outcome` (a job finds it already dealt with otherwise), or None."""
+    with runtime.engine.connect() as conn:
+        stop_row = conn.execute(select(session_stops).where(session_stops.c.id == stop_id)).first()
+    return stop_row if stop_row is not None and stop_row.outcome == outcome else None
+
+
 @handles("stop.verify")
 def verify_stopped(runtime, job: Job) -> None:
     """After the grace period: force-cancel a run that ignored its cancel."""
-    with runtime.engine.connect() as conn:
-        stop_row = conn.execute(select(session_stops).where(session_stops.c.id == job.args["stop"])).first()
-    if stop_row is None or stop_row.outcome != "cancel_requested":
+    if (stop_row := stop_awaiting(runtime, job.args["stop"], "cancel_requested")) is None:
         return
     client = runtime.github.installation(stop_row.installation_id)
     if api.workflow_run(client, stop_row.repository, stop_row.run_id).get("status") == "completed":

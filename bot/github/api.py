@@ -166,3 +166,23 @@ def hook_deliveries(app_client: Client) -> Iterator[dict]:
 def redeliver(app_client: Client, hook_delivery_id: int) -> None:
     """Ask GitHub to deliver a webhook delivery again."""
     app_client.post(f"/app/hook/deliveries/{hook_delivery_id}/attempts")
+
+
+# -- a person, with their user access token (user clients: GitHub.user) ------------------------------
+# These need no App permission (any user token), so bot/github/permissions.py, which maps the
+# installation-token routes, does not list them.
+
+
+def authenticated_user(user_client: Client) -> dict:
+    """The person the user token belongs to (`login`, `id`, …)."""
+    return user_client.get("/user")
+
+
+def user_installations(user_client: Client) -> Iterator[dict]:
+    """The App's installations the person has explicit access to (a user token sees only its App's)."""
+    return user_client.paginate("/user/installations", item_key="installations")
+
+
+def user_installation_repositories(user_client: Client, installation_id: int) -> Iterator[dict]:
+    """The repositories of one of those installations that the person can access."""
+    return user_client.paginate(f"/user/installations/{int(installation_id)}/repositories", item_key="repositories")

@@ -64,6 +64,13 @@ class GitHub:
         """A client authenticated as one installation; its token is fetched lazily and cached."""
         return Client(self.transport, int(installation_id))
 
+    def user(self, user_token: str) -> "Client":
+        """A client authenticated as a person, with their user access token (GitHub App user
+        authorization): /user, /user/installations… It goes only to the API host, like every credential."""
+        if not user_token:
+            raise ValueError("a user client needs the person's token")  # never fall back to the App's JWT
+        return Client(self.transport, None, user_token=user_token)
+
     def close(self) -> None:
         """Close pooled connections."""
         self.transport.close()
@@ -79,11 +86,13 @@ def _verb(method: str) -> Callable[..., Any]:
 
 
 class Client:
-    """Requests on behalf of the App (installation_id None) or one installation. Cheap; make freely."""
+    """Requests on behalf of the App (installation_id None), one installation, or a person (`user_token`).
+    Cheap; make freely."""
 
-    def __init__(self, transport: Transport, installation_id: int | None):
+    def __init__(self, transport: Transport, installation_id: int | None, *, user_token: str | None = None):
         self._transport = transport
         self.installation_id = installation_id
+        self._user_token = user_token
 
     def request(self, method: str, path: str, *, params: Any = None, json: Any = None,
                 headers: dict[str, str] | None = None) -> requests.Response:
@@ -93,7 +102,7 @@ class Client:
         rate limits, GitHubError for other 4xx.
         """
         return self._transport.send(self.installation_id, method, self._transport.url(path),
-                                    params=params, json=json, headers=headers)
+                                    params=params, json=json, headers=headers, user_token=self._user_token)
 
     get = _verb("GET")
     post = _verb("POST")  # never repeated in-call once it may have been sent
@@ -161,7 +170,8 @@ class Client:
 
     def _download_once(self, path: str, spool: tempfile.SpooledTemporaryFile) -> None:
         transport = self._transport
-        first = transport.send(self.installation_id, "GET", transport.url(path), stream=True, allow_redirects=False)
+        first = transport.send(self.installation_id, "GET", transport.url(path), stream=True, allow_redirects=False,
+                               user_token=self._user_token)
         target = urljoin(first.url, first.headers["Location"]) if first.is_redirect else None
         try:
             # A plain request for the target: the signed URL is the credential, ours must not travel.

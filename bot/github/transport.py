@@ -97,8 +97,11 @@ class Transport:
 
     def send(self, installation_id: int | None, method: str, url: str, *, params: Any = None, json: Any = None,
              headers: dict[str, str] | None = None, stream: bool = False, allow_redirects: bool = True,
-             retry_post: bool = False) -> requests.Response:
-        """Send one logical request, applying the failure policy; returns any response below 400."""
+             retry_post: bool = False, user_token: str | None = None) -> requests.Response:
+        """Send one logical request, applying the failure policy; returns any response below 400.
+
+        `user_token`: a person's user access token to send instead of the App's credentials (a 401
+        is then final: only the person signing in again repairs it)."""
         method = method.upper()
         repeatable = method in IDEMPOTENT or retry_post
         where = f"{method} {urlsplit(url).path}"
@@ -108,7 +111,8 @@ class Transport:
         if method in WRITES and not retry_post:
             self._pace(installation_id)
         while True:
-            credential = self.auth.jwt() if installation_id is None else self._tokens.get(installation_id)
+            credential = user_token or (self.auth.jwt() if installation_id is None
+                                        else self._tokens.get(installation_id))
             failure, cause, maybe_sent = None, None, True
             try:
                 resp = self._session.request(
@@ -131,7 +135,7 @@ class Transport:
                 self.backoff(attempt)
                 attempt += 1
                 continue
-            if (resp.status_code == 401 and not reauthenticated
+            if (resp.status_code == 401 and not reauthenticated and user_token is None
                     and self._recover_401(installation_id, credential, resp)):
                 reauthenticated = True  # once per call: a second 401 is GitHub meaning it
                 resp.close()

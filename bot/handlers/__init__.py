@@ -2,6 +2,7 @@
 
 Where a delivery goes (`@on("event.action")` in the module named):
 - `installations`  installation*: which installations and repositories the App covers;
+- `authorizations` github_app_authorization.revoked, installation.deleted: what sign-in keeps of people;
 - `backfill`       installation.created / repositories added: past agent runs into the index;
 - `index`          workflow_run, workflow_job, pull_request: the session index;
 - `timeline`       (job) a pull request's timeline into the index: who started each session;
@@ -14,9 +15,10 @@ repositories `installations` just listed, and the status comment reads what `ind
 A test checks the registry follows it.
 """
 
-from bot.handlers import installations, backfill, index, timeline, status_comment, log_followups, comments
+from bot.handlers import (installations, authorizations, backfill, index, timeline, status_comment, log_followups,
+                          comments)
 
-ORDER = (installations, backfill, index, timeline, status_comment, log_followups, comments)
+ORDER = (installations, authorizations, backfill, index, timeline, status_comment, log_followups, comments)
 
 # Job kinds that are not webhook handlers' own.
 from bot import retention  # noqa: E402,F401  (periodic: the daily prune)

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from bot.commands.registry import hint
 from bot.commands.session_text import sessions_table
-from bot.db import dialect_insert, jobs, pull_requests, sessions, status_comments
+from bot.db import dialect_insert, jobs, pull_requests, session_stops, sessions, status_comments
 from bot.errors import RetryLater
 from bot.events import Context, on
 from bot.github import api
@@ -26,9 +26,9 @@ from bot.sessions.queries import numbered_sessions
 MARKER = "<!-- session-bot:status -->"
 
 
-def status_body(pr_sessions, *, closed: str | None, now: float, prefix: str) -> str:
-    """The comment's body: the sessions table (the running one highlighted) and a hint naming the
-    commands with the repository's `prefix`."""
+def status_body(pr_sessions, *, closed: str | None, now: float, prefix: str, stops: dict | None = None) -> str:
+    """The comment's body: the sessions table (the running one highlighted, who stopped which: `stops`)
+    and a hint naming the commands with the repository's `prefix`."""
     running = [s for s in pr_sessions if s.state in model.RUNNING]
     if closed:
         headline = f"This pull request was {closed}; this is the final record of its Copilot agent sessions."
@@ -36,7 +36,7 @@ def status_body(pr_sessions, *, closed: str | None, now: float, prefix: str) -> 
         headline = f"Copilot is working: session {running[-1].number} is running."
     else:
         headline = "No Copilot agent session is running."
-    return f"{MARKER}\n### Copilot agent sessions\n\n{headline}\n\n{sessions_table(pr_sessions, now, highlight_running=True)}\n\n{hint(prefix)}"
+    return f"{MARKER}\n### Copilot agent sessions\n\n{headline}\n\n{sessions_table(pr_sessions, now, highlight_running=True, stops=stops)}\n\n{hint(prefix)}"
 
 
 def request(runtime, *, installation_id: int, repository_id: int, repository: str, pr_number: int) -> None:
@@ -86,13 +86,14 @@ def update_status(runtime, job: Job) -> None:
         pull = conn.execute(select(pull_requests.c.state).where(
             pull_requests.c.repository_id == args["repository_id"],
             pull_requests.c.number == args["pr_number"])).first()
+        stops = latest_stops(conn, args["repository_id"], [s.run_id for s in pr_sessions])
     if not any(not s.backfilled for s in pr_sessions):
         return  # only backfilled sessions: the bot never comments on those
     closed = pull.state if pull and pull.state in ("closed", "merged") else None
     # The config before the body: the hint names the commands with the repository's prefix.
     client = runtime.github.installation(args["installation_id"])
     config, _problem, _sha = runtime.repo_configs.get(client, args["repository"])
-    body = status_body(pr_sessions, closed=closed, now=time.time(), prefix=config.prefix)
+    body = status_body(pr_sessions, closed=closed, now=time.time(), prefix=config.prefix, stops=stops)
     digest = hashlib.sha256(body.encode()).hexdigest()
     row, inherited = _claim(engine, args, job.id)
     if row.finalised or row.body_hash == digest:
@@ -113,6 +114,17 @@ def update_status(runtime, job: Job) -> None:
         comment_id = api.post_comment(client, args["repository"], args["pr_number"], body)
     _set(engine, args, comment_id=comment_id, creating=None, body_hash=digest, finalised=bool(closed),
          edited_at=time.time())
+
+
+def latest_stops(conn, repository_id: int, run_ids: list[int]) -> dict:
+    """The latest stop of each run that has one: run id → (stopped_by, via, outcome)."""
+    if not run_ids:
+        return {}
+    rows = conn.execute(select(session_stops.c.run_id, session_stops.c.stopped_by, session_stops.c.via,
+                               session_stops.c.outcome)
+                        .where(session_stops.c.repository_id == repository_id, session_stops.c.run_id.in_(run_ids))
+                        .order_by(session_stops.c.id)).all()
+    return {row.run_id: (row.stopped_by, row.via, row.outcome) for row in rows}
 
 
 def _claim(engine, args: dict, job_id: int):

@@ -38,7 +38,7 @@ class Route:
     method: str
     template: str
     handler: Callable[[Recorded, dict], Any]
-    auth: str  # "jwt" or "token"
+    auth: str  # "jwt", "token" (an installation's, or a user's: users.py) or "user"
 
 
 class Answering:
@@ -54,7 +54,8 @@ class Answering:
                        body=handler.rfile.read(length) if length else b"", host=host)
         with self._lock:
             self.requests.append(req)
-        response = self._answer_api(req) if host == "api" else self._answer_blob(req)
+        answer = {"api": self._answer_api, "blob": self._answer_blob, "web": self.signin.answer}[host]
+        response = answer(req)
         if response is RESET:
             _reset(handler)
             return
@@ -69,6 +70,8 @@ class Answering:
         req.template = found[0].template if found else None
         authorization = req.headers.get("authorization")
         req.auth_kind, scheme, credential = auth.split_authorization(authorization)
+        if credential in self.users.access:
+            req.auth_kind = "user"
         token = self.token_of(req)
         req.installation_id = token.installation_id if token else None
 
@@ -92,6 +95,11 @@ class Answering:
                          "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api")
         params = {name: op.parameters[name].coerce(value) if name in op.parameters else value
                   for name, value in raw_params.items()}
+        if req.auth_kind == "user" and route.auth == "token":
+            token = self.users.as_installation(credential, params)
+            if token is None:
+                return error(404, "Not Found")  # the person and the App share no such repository
+            req.installation_id = token.installation_id
         if token and "owner" in params and "repo" in params and not self._reaches(
                 token, f"{params['owner']}/{params['repo']}"):
             return error(404, "Not Found")  # GitHub hides what a token cannot see
@@ -111,12 +119,18 @@ class Answering:
 
     def _authenticate(self, req: Recorded, route: Route, scheme: str | None,
                       credential: str | None) -> Response | None:
-        """GitHub's 401 for a request without valid credentials for this route, else None.
+        """GitHub's 401 for a request without valid credentials for this route (403 for the wrong
+        kind of token), else None.
 
         A refusal is a problem only when the bot is at fault: credentials that a true clock
-        would also refuse, not ones that only the test's `clock_offset` made stale.
+        would also refuse, not ones that only the test's `clock_offset` made stale (or that the
+        test revoked).
         """
-        if route.auth == "jwt":
+        refusal = None
+        if route.auth == "user" or (req.auth_kind == "user" and route.auth == "token"):
+            refusal, bots_fault = self.users.refusal(route, req.auth_kind, scheme, credential)
+            message = refusal.body["message"] if refusal else None
+        elif route.auth == "jwt":
             if req.auth_kind != "jwt":
                 message, bots_fault = auth.UNDECODABLE, True
             else:
@@ -137,8 +151,8 @@ class Answering:
         if message is None:
             return None
         if bots_fault and not self._expected_auth_failures:
-            self._problem(req, f"401 {message}")
-        return error(401, message)
+            self._problem(req, f"{refusal.status if refusal else 401} {message}")
+        return refusal or error(401, message)
 
     def _unpermitted(self, req: Recorded, token: auth.Token, template: str) -> Response | None:
         """GitHub's 403 when the token's permissions cover none of the route's permission sets.

@@ -36,3 +36,8 @@ def installation_token(fake, app_key, installation_id: int = 7, **body) -> str:
 
 def as_installation(token: str) -> dict:
     return {**GITHUB_HEADERS, "Authorization": f"token {token}"}
+
+
+def as_user(token: str) -> dict:
+    """Headers presenting a user access token (`ghu_…`), as GitHub's docs show it."""
+    return {**GITHUB_HEADERS, "Authorization": f"Bearer {token}"}

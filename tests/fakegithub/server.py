@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 
 from tests import app_manifest
 
-from . import actions, auth, comments, contents, control, hooks, logs, objects, routes
+from . import actions, auth, comments, contents, control, hooks, logs, objects, routes, signin, users
 from .answering import RATE_LIMIT, RESET, Answering, Route, handler_class
 from .openapi import spec
 from .wire import Recorded, Response
@@ -53,20 +53,22 @@ class Blob:
 
 
 class FakeGitHub(Answering):
-    """GitHub's REST API for one GitHub App, plus a second host that serves redirect targets; how it
-    answers a request is answering.py's."""
+    """GitHub's REST API for one GitHub App, plus a second host that serves redirect targets and a
+    third, the web host, for signing in (signin.py); how it answers a request is answering.py's."""
 
     def __init__(self, app_id: int, public_key_pem: bytes):
         self.app_id = app_id
         self.public_key = serialization.load_pem_public_key(public_key_pem)
         self._api = ThreadingHTTPServer(("127.0.0.1", 0), handler_class(self, "api"))
         self._blob = ThreadingHTTPServer(("127.0.0.1", 0), handler_class(self, "blob"))
-        for server in (self._api, self._blob):
+        self._web = ThreadingHTTPServer(("127.0.0.1", 0), handler_class(self, "web"))
+        for server in (self._api, self._blob, self._web):
             # A request sleeping in a "timeout" fault must not hold up stop().
             server.daemon_threads, server.block_on_close = True, False
         self.url = f"http://127.0.0.1:{self._api.server_address[1]}"
         # Another host name, so clients that follow redirects drop the Authorization header.
         self.blob_url = f"http://localhost:{self._blob.server_address[1]}"
+        self.web_url = f"http://127.0.0.1:{self._web.server_address[1]}"  # github.com's part: signing in
         self.clock_offset = 0.0
         self.rate_limit_remaining = RATE_LIMIT
         self.rate_limit_reset = int(time.time()) + 3600
@@ -84,14 +86,14 @@ class FakeGitHub(Answering):
         self._expected_auth_failures = 0
         self._lock = threading.RLock()
         self._threads: list[threading.Thread] = []
-        for module in (routes, actions, comments, contents, control, logs, hooks):  # one module of routes per feature
+        for module in (routes, actions, comments, contents, control, logs, hooks, users, signin):  # one per feature
             module.register(self)
 
     # lifecycle
 
     def start(self) -> FakeGitHub:
-        """Serve both hosts from background threads."""
-        for server in (self._api, self._blob):
+        """Serve every host from background threads."""
+        for server in (self._api, self._blob, self._web):
             thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
                                       daemon=True, name=f"fake-github-{server.server_address[1]}")
             thread.start()
@@ -100,7 +102,7 @@ class FakeGitHub(Answering):
 
     def stop(self) -> None:
         """Stop serving and close the listening sockets."""
-        for server in (self._api, self._blob):
+        for server in (self._api, self._blob, self._web):
             if self._threads:
                 server.shutdown()
             server.server_close()
@@ -225,7 +227,8 @@ class FakeGitHub(Answering):
         """Decorator registering `handler(req, params) -> Response | (status, body[, headers])`.
 
         The template must be a GitHub operation in the spec. `/app…` routes take an app JWT,
-        all others an installation token, unless `auth` says otherwise.
+        all others an installation token (or a user token, for what the person reaches: users.py),
+        unless `auth` says otherwise ("user": a user token only).
         """
         method = method.upper()
         if not spec().has_route(method, template):

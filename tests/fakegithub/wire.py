@@ -36,10 +36,10 @@ class Recorded:
     query: dict[str, list[str]]
     headers: CaseInsensitiveDict
     body: bytes
-    host: str                         # "api" or "blob"
+    host: str                         # "api", "blob" or "web"
     status: int | None = None         # None until answered, and for reset connections
     template: str | None = None       # the OpenAPI path template it matched
-    auth_kind: str | None = None      # "jwt", "token" or None
+    auth_kind: str | None = None      # "jwt", "token" (installation), "user" or None
     installation_id: int | None = None
     at: float = field(default_factory=time.time)  # when it arrived, on the true clock
 

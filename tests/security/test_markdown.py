@@ -98,10 +98,12 @@ def error_line(text: str) -> str:
 
 
 def sessions_table_reply(text: str) -> str:
-    """`/session list` and the status comment: who started each session."""
+    """`/session list` and the status comment: who started each session, and who stopped it."""
     session = SimpleNamespace(number=1, state="in_progress", run_attempt=1, html_url="https://github.com/o/r/actions/runs/1",
-                              job_id=2, starter=text, created_at=time.time(), started_at=time.time(), finished_at=None)
-    return sessions_table([session, session], time.time(), highlight_running=True)
+                              job_id=2, starter=text, created_at=time.time(), started_at=time.time(), finished_at=None,
+                              run_id=1)
+    return sessions_table([session, session], time.time(), highlight_running=True,
+                          stops={1: (text, "page", "cancel_requested")})
 
 
 PATHS = [log_reply, progress_reply, command_reply, config_reply, prefix_reply, error_line, sessions_table_reply]
