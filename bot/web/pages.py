@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
-from bot.commands import stop_sessions
+from bot.commands import stop_requests
 from bot.config import Settings
 from bot.runtime import current_runtime
 from bot.web import headers, listing, look
@@ -113,33 +113,27 @@ def session_page(session_id: int):
     found = listing.detail(current_runtime(), viewer, session_id)
     if found is None:
         return error(*NOT_FOUND)
-    return page("session.html", active="sessions", detail=found, can_stop=offers_stop(found, viewer),
+    return page("session.html", active="sessions", detail=found,
                 stop_result=STOP_RESULTS.get(request.args.get("stop", "")))
-
-
-def offers_stop(found, viewer) -> bool:
-    """Whether the page offers Stop: to a signed-in person `/session stop` would let stop it (the
-    operator's token has no login to record as who stopped; it stops through the API)."""
-    return found.can_stop and bool(viewer.login)
 
 
 @blueprint.post("/sessions/<int:session_id>/stop")
 def stop(session_id: int):
     """Stop a session as `/session stop` would (same rule, same audit record), then show its page."""
     viewer = current_viewer()
-    if viewer is None or not viewer.login:
+    if viewer is None:
         return error(403, "Cannot stop this session", "Sign in with GitHub to stop a session.")
     runtime = current_runtime()
     found = listing.find_session(runtime, viewer, session_id)
     if found is None:
         return error(*NOT_FOUND)
     try:
-        stop_sessions.request_stop(runtime, found, login=viewer.login, via="page")
-    except stop_sessions.StopRefused as refused:
+        stop_requests.request_stop(runtime, found, login=viewer.login, via="page")
+    except stop_requests.StopRefused as refused:
         result = StopResult("refused", str(refused), error=True)
         return page("session.html", 403, active="sessions", detail=listing.detail(runtime, viewer, session_id),
-                    can_stop=False, stop_result=result)
-    except stop_sessions.AlreadyFinished:
+                    stop_result=result)
+    except stop_requests.AlreadyFinished:
         outcome = "finished"
     else:
         outcome = "requested"
