@@ -3,7 +3,6 @@ has no inline script or style, keeps filters in its links, and offers Stop only 
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,6 +19,7 @@ from bot.web.viewer import Viewer
 from bot.logs.reader import read_events
 from bot.logs.summary import summarise
 from tests import web_index
+from tests.html_page import Page
 from tests.agentlogs import AgentLog
 from tests.agentlogs import session as agent_session
 
@@ -87,45 +87,9 @@ def signed_in(monkeypatch, login="monalisa", repository_ids=frozenset({101, 102}
     monkeypatch.setattr(pages, "current_viewer", lambda: Viewer(login=login, user_id=1, repository_ids=repository_ids))
 
 
-class Page(HTMLParser):
-    """The parsed page: its elements (tag, attributes) and its text; a <template>'s content apart."""
-
-    def __init__(self, html: str):
-        super().__init__()
-        self.elements, self.text, self.template = [], [], []
-        self.in_template = 0
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        (self.template if self.in_template else self.elements).append((tag, dict(attrs)))
-        self.in_template += tag == "template"
-
-    def handle_endtag(self, tag):
-        self.in_template -= tag == "template"
-
-    def handle_data(self, data):
-        if not self.in_template:
-            self.text.append(data)
-
-    def find(self, tag=None, **attrs):
-        wanted = {k.rstrip("_").replace("_", "-"): v for k, v in attrs.items()}
-        return [a for t, a in self.elements
-                if (tag is None or t == tag) and all(a.get(k) == v for k, v in wanted.items())]
-
-    def one(self, tag=None, **attrs):
-        found = self.find(tag, **attrs)
-        assert len(found) == 1, (tag, attrs, found)
-        return found[0]
-
-    @property
-    def all_text(self):
-        return "".join(self.text)
-
-
 def get(client, path, **headers):
     response = client.get(path, headers={**BEARER, **headers})
     return response, Page(response.get_data(as_text=True))
-
 
 
 # --- `/` ---------------------------------------------------------------------------------------

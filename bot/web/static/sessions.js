@@ -56,44 +56,42 @@
     return (link && link.getAttribute("data-icon")) || "octicon-alert";
   }
 
-  /* A time as `2026-11-24T16:20:05Z`, from the API's unix seconds or ISO text. */
-  function isoTime(value) {
-    if (typeof value === "number") { return new Date(value * 1000).toISOString().replace(/\.\d+Z$/, "Z"); }
-    return value || "";
-  }
-
+  /* One row from the API's session (docs/openapi.yaml: Session). */
   function fill(row, s) {
+    var pull = s.pull_request || {};
     row.setAttribute("data-session-id", String(s.id));
     row.setAttribute("data-state", s.state);
     var badge = field(row, "state");
     badge.className = "state state-" + s.state;
     badge.querySelector(".octicon").className = "octicon " + stateIcon(s.state);
-    setText(field(row, "state-word"), s.label || s.state);
+    setText(field(row, "state-word"), s.state_label || s.state);
     setText(field(row, "repository"), s.repository);
     var title = field(row, "title");
-    setText(title, s.pr_title || "Session " + s.id);
+    setText(title, pull.title || "Session " + s.id);
     title.setAttribute("href", "/sessions/" + encodeURIComponent(s.id));
     setText(field(row, "starter"), s.starter || "unknown");
     var created = field(row, "created");
     var time = created.querySelector("time");
     if (!time) { time = document.createElement("time"); created.textContent = ""; created.appendChild(time); }
-    time.setAttribute("datetime", isoTime(s.created_at));
-    setText(time, formatWhen(isoTime(s.created_at)));
+    time.setAttribute("datetime", s.created_at || "");
+    setText(time, formatWhen(s.created_at));
     var duration = field(row, "duration");
-    duration.setAttribute("data-start", isoTime(s.started_at || s.created_at));
-    duration.setAttribute("data-end", s.running ? "" : isoTime(s.finished_at));
-    setLink(field(row, "pull"), s.pr_url);
-    setText(field(row, "pull-number"), s.pr_number ? "#" + s.pr_number : "");
+    duration.setAttribute("data-start", s.started_at || s.created_at || "");
+    duration.setAttribute("data-end", s.running ? "" : (s.finished_at || ""));
+    setLink(field(row, "pull"), pull.html_url);
+    setText(field(row, "pull-number"), pull.number ? "#" + pull.number : "");
     setLink(field(row, "run"), s.run_url);
   }
 
-  /* Counts as the API gives them: [{state, count, text}], the total, and "running" (in progress). */
+  function countText(count, more) { return Number(count).toLocaleString("en-US") + (more ? "+" : ""); }
+
+  /* The counts per state and the total (docs/openapi.yaml: SessionList); "running" is in progress. */
   function renderCounts(data) {
     (data.counts || []).forEach(function (c) {
-      setText(document.getElementById("count-" + c.state), c.text || String(c.count));
-      if (c.state === "in_progress") { setText(document.getElementById("count-running"), c.text || String(c.count)); }
+      setText(document.getElementById("count-" + c.state), countText(c.count, c.more));
+      if (c.state === "in_progress") { setText(document.getElementById("count-running"), countText(c.count, c.more)); }
     });
-    if (data.total !== undefined) { setText(document.getElementById("count-total"), Number(data.total).toLocaleString("en-US") + (data.total_more ? "+" : "")); }
+    setText(document.getElementById("count-total"), countText(data.total_count, data.total_count_more));
   }
 
   function render(data) {
