@@ -9,8 +9,8 @@ from bot import cli, db, events, logging_config, pages
 from bot import handlers  # noqa: F401  (registers every handler: the intake asks them which deliveries need a job)
 from bot.config import ConfigError, Settings, describe, load_settings
 from bot.runtime import Runtime, build_runtime
+from bot.web import api, signin
 from bot.web import pages as web_pages
-from bot.web import signin
 from bot.webhooks import Intake
 
 EXTENSION = "session_bot"
@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask("bot", static_folder=None)  # static files are bot/web/static/, served by its blueprint
     app.extensions[EXTENSION] = runtime
     app.register_blueprint(pages.blueprint)
+    app.register_blueprint(api.blueprint)
     app.register_blueprint(web_pages.blueprint)  # `/`, `/sessions`; security headers on every response
     signin.install(app)  # sign-in routes, the session cookie's keys (from SECRET_KEY), CSRF checks
     cli.register(app)

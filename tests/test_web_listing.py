@@ -9,7 +9,7 @@ from sqlalchemy import event, text
 
 from bot import db
 
-from bot.commands import stop_sessions
+from bot.commands import stop_requests
 from bot.logs.reader import read_events
 from bot.logs.summary import summarise
 from bot.sessions import queries
@@ -24,10 +24,9 @@ OCTO = Viewer(login="monalisa", user_id=1, repository_ids=frozenset({101, 102}))
 
 
 @pytest.fixture
-def index(runtime, monkeypatch):
-    """The runtime over an index with both installations; the stop rule stubbed until it lands on main."""
+def index(runtime):
+    """The runtime over an index with both installations."""
     web_index.install(runtime.engine)
-    monkeypatch.setattr(stop_sessions, "may_stop", lambda runtime, row, login: True, raising=False)
     return runtime
 
 
@@ -224,8 +223,7 @@ def test_the_timeline_runs_from_queued_to_finished_with_commits_and_stops(index)
 def test_a_running_session_says_its_log_comes_when_the_run_ends(index, monkeypatch):
     row = web_index.session(index.engine, 1, state="in_progress")
     asked = []
-    monkeypatch.setattr(stop_sessions, "may_stop", lambda runtime, found, login: asked.append(login) or False,
-                        raising=False)
+    monkeypatch.setattr(stop_requests, "may_stop", lambda runtime, found, login: asked.append(login) or False)
     found = detail(index, OCTO, row.id)
     assert found.log_html is None and found.log_note == "The log summary comes when the run ends."
     assert found.can_stop is False and asked == ["monalisa"]

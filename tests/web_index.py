@@ -28,13 +28,15 @@ def install(engine) -> None:
 
 
 def session(engine, run_id: int, *, repository_id: int = 101, created: float | None = None, state: str = "completed",
-            pr: int | None = None, starter: str | None = "monalisa", attempt: int = 1):
-    """A session of `repository_id` in `state` (the run's status and conclusion that give it), created
-    `run_id` minutes after T0 unless `created` says; its row."""
+            pr: int | None = None, starter: str | None = "monalisa", attempt: int = 1,
+            elsewhere: tuple[int, str] | None = None):
+    """A session of `repository_id` (of REPOS, or of installation and full name `elsewhere`) in `state`
+    (the run's status and conclusion that give it), created `run_id` minutes after T0 unless `created`
+    says; its row."""
     created = T0 + run_id * 60 if created is None else created
     status = state if state in model.RUNNING else "completed"
     conclusion = {"completed": "success", "failed": "failure"}.get(state, state) if status == "completed" else None
-    installation_id, name = REPOS[repository_id]
+    installation_id, name = elsewhere or REPOS[repository_id]
     record = model.Record(run_attempt=attempt, status=status, conclusion=conclusion, run_updated_at=created + 30,
                           started_at=None if state == "queued" else created + 5, created_at=created,
                           head_branch=f"copilot/task-{pr or run_id}", head_repository_id=repository_id,

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import asdict, dataclass, is_dataclass
 
 from markupsafe import Markup
 
-from bot.commands import stop_sessions
+from bot.commands import stop_requests
+from bot.errors import PermanentError, RetryLater, TransientError
 from bot.logs.render import summary_markdown
 from bot.logs.summary import Summary
 from bot.sessions import model, queries
@@ -24,6 +26,8 @@ from bot.web.viewer import Viewer
 
 __all__ = ["BadFilter", "Detail", "Event", "Filters", "LABELS", "Listing", "Row", "STATES", "StateCount",
            "detail", "find_session", "load_listing"]
+
+log = logging.getLogger(__name__)
 
 STOP_OUTCOMES = {"sending": "sending the cancel", "cancel_requested": "cancel requested", "cancelled": "cancelled",
                  "force_cancelled": "force-cancelled", "already_finished": "it had already finished"}
@@ -166,9 +170,19 @@ def detail(runtime, viewer: Viewer, session_id: int) -> Detail | None:
         log_html = markdown.to_html(summary_markdown(
             Summary.from_dict(json.loads(stored)), state=row.state, duration=row.duration(0.0),
             run_url=row.run_url or "", log_url=row.run_url or ""))
-    can_stop = row.running and stop_sessions.may_stop(runtime, found, viewer.login)
+    can_stop = row.running and _may_stop(runtime, found, viewer)
     parts = dict(row=row, timeline=timeline, log_html=log_html, log_note=log_note, can_stop=can_stop)
     return Detail(**parts, version=_version(parts))
+
+
+def _may_stop(runtime, found, viewer: Viewer) -> bool:
+    """The stop rule for the viewer; a role GitHub cannot be asked for now shows no Stop button (the
+    stop itself would be refused the same way) rather than failing the whole page."""
+    try:
+        return stop_requests.may_stop(runtime, found, viewer.login)
+    except (TransientError, RetryLater, PermanentError) as exc:
+        log.warning("whether %s may stop session %s could not be decided: %s", viewer.login, found.id, exc)
+        return False
 
 
 def _row(found, github_url: str) -> Row:
