@@ -12,7 +12,7 @@
   var POLL_MS = 5000;
   var table = document.getElementById("sessions");
   var template = document.getElementById("session-row-template");
-  var etag = null;
+  var etag = table && table.getAttribute("data-etag");  /* the API's ETag of what the page shows */
   var timer = null;
   var lastPoll = 0;
 
