@@ -377,10 +377,10 @@ def test_every_response_carries_the_security_headers(client, index, path):
     assert response.headers["Cache-Control"] == expected
 
 
-def test_with_sign_in_forms_may_go_to_githubs_web_host(make_app):
-    app = make_app(**SIGN_IN, github_url="https://ghe.example.com")
-    csp = app.test_client().get("/").headers["Content-Security-Policy"]
-    assert "form-action 'self' https://ghe.example.com;" in csp
+def test_the_policy_is_exactly_the_strict_one(client):
+    assert client.get("/").headers["Content-Security-Policy"] == (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
 @pytest.mark.parametrize("path", HTML_PAGES)
