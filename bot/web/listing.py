@@ -167,8 +167,9 @@ def detail(runtime, viewer: Viewer, session_id: int) -> Detail | None:
     elif stored is None:
         log_note = "No summary of this session's log is kept yet; the whole log is on GitHub."
     else:
+        # As `/session log` renders it (bot/commands/show_log.py); finished, so `now` plays no part.
         log_html = markdown.to_html(summary_markdown(
-            Summary.from_dict(json.loads(stored)), state=row.state, duration=row.duration(0.0),
+            Summary.from_dict(json.loads(stored)), state=row.state, duration=row.duration(now=0.0),
             run_url=row.run_url or "", log_url=row.run_url or ""))
     can_stop = row.running and _may_stop(runtime, found, viewer)
     parts = dict(row=row, timeline=timeline, log_html=log_html, log_note=log_note, can_stop=can_stop)
