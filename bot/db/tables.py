@@ -135,6 +135,11 @@ sessions = Table(
     Index("ix_sessions_repository_newest", "repository_id", "created_at", "id"),
     Index("ix_sessions_repository_branch", "repository_id", "head_repository_id", "head_branch"),
     Index("ix_sessions_newest", "created_at", "id"),  # the Agents page for an operator: everything, newest first
+    # The Agents page's filters (a state, a person) across every repository, and a state within a
+    # viewer's repositories; its capped counts per state read the same ones (bot/sessions/queries.py).
+    Index("ix_sessions_state_newest", "state", "created_at", "id"),
+    Index("ix_sessions_starter_newest", "starter", "created_at", "id"),
+    Index("ix_sessions_repository_state_newest", "repository_id", "state", "created_at", "id"),
 )
 
 # Pull requests the agent works on, and the counter that numbers their sessions.
