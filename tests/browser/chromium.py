@@ -15,9 +15,11 @@ from urllib.parse import urlsplit
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 LOCAL = "127.0.0.1"
-# Chromium's own traffic (updates, safe browsing, metrics) is not the page's: keep it from starting at all.
+# Chromium's own traffic (updates, safe browsing, metrics) is not the page's: keep it from starting at all;
+# and no name resolves, so not even a DNS query leaves the machine (the pages only know 127.0.0.1).
 ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--no-first-run",
-        "--disable-sync", "--metrics-recording-only", "--disable-domain-reliability"]
+        "--disable-sync", "--metrics-recording-only", "--disable-domain-reliability",
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 
 
 def missing() -> str | None:
