@@ -26,10 +26,6 @@ def missing() -> str | None:
     """Why the browser tests cannot run on this machine, or None when they can."""
     if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
         return f"no Chromium at {CHROMIUM} (apt-get install chromium; `make test` does it under CI=true)"
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        return "Playwright is not installed (make setup)"
     if not AXE.is_file():
         return f"axe-core is not installed at {AXE.parent} (make setup)"
     return None

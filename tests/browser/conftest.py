@@ -1,7 +1,7 @@
 """The browser tests' fixtures: one Chromium for the whole run, one scene (the bot under gunicorn and the
 fake GitHub, tests/browser/scene.py) per module and database, and a fresh browser context per test.
 
-Without Chromium (or Playwright, or axe-core) these tests are skipped, saying why; under CI=true that
+Without Chromium (or axe-core) these tests are skipped, saying why; under CI=true that
 fails the run instead, as a missing PostgreSQL does. A test fails if its pages logged a console error
 (a Content-Security-Policy violation is one), threw, or asked for anything but 127.0.0.1.
 """
