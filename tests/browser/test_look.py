@@ -24,8 +24,9 @@ def scene(browser):
 
 
 def pages(scene) -> list[str]:
-    """The Agents page's pages: home, the list, a finished session and a running one (with Stop)."""
-    return ["/", "/sessions", f"/sessions/{scene.session_id('done')}", f"/sessions/{scene.session_id('live')}"]
+    """The Agents page's pages: home, the list, a finished session, a running one (with Stop), the account."""
+    return ["/", "/sessions", f"/sessions/{scene.session_id('done')}", f"/sessions/{scene.session_id('live')}",
+            "/account"]
 
 
 @pytest.mark.parametrize("color_scheme", ["light", "dark"])
