@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 SPEC := tests/github-spec/node_modules/.package-lock.json
+AXE := tests/browser/node_modules/.package-lock.json
 
-.PHONY: run test setup spec migrate bench audit clean
+.PHONY: run test setup spec migrate bench audit clean chromium screenshots
 
 run: $(VENV)/.runtime
 	@mkdir -p instance
@@ -13,11 +14,11 @@ run: $(VENV)/.runtime
 	exec $(VENV)/bin/gunicorn app:app
 
 # The import rules (.importlinter) first: a broken layer fails in a second, before the suite.
-test: $(VENV)/.dev $(SPEC)
+test: $(VENV)/.dev $(SPEC) $(AXE) chromium
 	$(VENV)/bin/lint-imports --no-logo
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-setup: $(VENV)/.dev $(SPEC)
+setup: $(VENV)/.dev $(SPEC) $(AXE)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +36,23 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt | $(VENV)/bin/python
 $(SPEC): tests/github-spec/package.json tests/github-spec/package-lock.json
 	cd tests/github-spec && npm ci --no-audit --no-fund --loglevel=error
 
+# The browser tests (tests/browser) drive Debian's Chromium, never a browser Playwright downloads. Under
+# CI=true it is installed when missing (and a browser still missing fails the run); elsewhere its absence
+# skips those tests, saying why.
+chromium:
+	@if [ "$$CI" = true ] && [ ! -x /usr/bin/chromium ]; then apt-get update -qq && apt-get install -y -qq chromium; fi
+
+# axe-core, pinned in tests/browser/package-lock.json: the browser tests run it in every page.
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+
+# docs/img/sessions.png and session.png (the README's), taken by the browser tests' own code from their scene.
+# The emoji font draws the log summary's state mark as GitHub does.
+screenshots: $(VENV)/.dev $(AXE)
+	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium; }
+	@test -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf || { apt-get update -qq && apt-get install -y -qq fonts-noto-color-emoji; }
+	$(PY) -m tests.browser.screenshots docs/img
+
 # Known vulnerabilities in the pinned runtime dependencies. Needs a network that reaches PyPI's
 # vulnerability database (this project's CI machine has none, so CI does not run it).
 PIP_AUDIT := pip-audit==2.10.1
@@ -44,7 +62,7 @@ audit: $(VENV)/.runtime
 	$(VENV)/bin/pip-audit --strict --requirement requirements.txt --disable-pip --no-deps
 
 clean:
-	rm -rf $(VENV) tests/github-spec/node_modules
+	rm -rf $(VENV) tests/github-spec/node_modules tests/browser/node_modules
 
 # Benchmarks (bench/README.md). `make bench` runs every section (throughput end to end first, then intake,
 # commands, API economy, memory, index, load, soak, slow clients; ~30 minutes) and writes one report,

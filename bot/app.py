@@ -10,6 +10,7 @@ from bot import handlers  # noqa: F401  (registers every handler: the intake ask
 from bot.config import ConfigError, Settings, describe, load_settings
 from bot.runtime import Runtime, build_runtime
 from bot.web import api, signin
+from bot.web import pages as web_pages
 from bot.webhooks import Intake
 
 EXTENSION = "session_bot"
@@ -26,10 +27,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         except OperationalError as exc:
             raise ConfigError(f"DATABASE_URL {describe(settings)['database_url']} cannot be used: "
                               f"{str(exc.orig).strip().splitlines()[0]}") from None
-    app = Flask("bot")
+    app = Flask("bot", static_folder=None)  # static files are bot/web/static/, served by its blueprint
     app.extensions[EXTENSION] = runtime
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(web_pages.blueprint)  # `/`, `/sessions`; security headers on every response
     signin.install(app)  # sign-in routes, the session cookie's keys (from SECRET_KEY), CSRF checks
     cli.register(app)
     # The intake answers the webhook path before Flask routes anything: the hot path stays lean.

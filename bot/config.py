@@ -38,6 +38,7 @@ class Settings:
     """Every knob of the bot. Durations are in seconds so tests can shrink them."""
 
     app_id: int | None = None
+    app_slug: str | None = None  # the App's URL name (github.com/apps/<slug>): the home page's install link
     private_key: str | None = field(default=None, repr=False)
     webhook_secrets: tuple[str, ...] = field(default=(), repr=False)
     webhook_path: str = "/api/github/webhooks"
@@ -97,6 +98,7 @@ class Settings:
 
 # (environment variable, Settings field, parser). The README's configuration table mirrors this.
 SIMPLE = [
+    ("APP_SLUG", "app_slug", lambda n, t: t.strip()),
     ("WEBHOOK_PATH", "webhook_path", url_path),
     ("DATABASE_URL", "database_url", database_url),
     ("PORT", "port", lambda n, t: whole_number(n, t, 1)),

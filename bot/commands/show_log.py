@@ -29,6 +29,7 @@ from bot.logs.summary import Summary
 from bot.patterns import linear
 from bot.inert import one_line
 from bot.redact import redact
+from bot.sessions.queries import stored_summary
 
 _CHECKLIST = linear(r"^[ \t]*[-*] \[( |x|X)\] (.+)$", multiline=True)
 
@@ -95,11 +96,8 @@ def progress_so_far(client, session) -> str:
 
 def _stored(runtime, session) -> Summary | None:
     with runtime.engine.connect() as conn:
-        row = conn.execute(select(session_summaries).where(
-            session_summaries.c.repository_id == session.repository_id,
-            session_summaries.c.run_id == session.run_id,
-            session_summaries.c.run_attempt == session.run_attempt)).first()
-    return Summary.from_dict(json.loads(row.summary)) if row else None
+        kept = stored_summary(conn, session)
+    return Summary.from_dict(json.loads(kept)) if kept else None
 
 
 def _store(runtime, session, summary: Summary) -> None:

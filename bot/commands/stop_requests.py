@@ -86,14 +86,6 @@ def request_stop(runtime, session, *, login: str | None, via: str = "page") -> S
     return _request(row)
 
 
-def stops_of(conn, session) -> list[StopRequest]:
-    """Every stop asked of `session`'s run, oldest first (comment and page alike)."""
-    rows = conn.execute(select(session_stops).where(session_stops.c.repository_id == session.repository_id,
-                                                    session_stops.c.run_id == session.run_id)
-                        .order_by(session_stops.c.id)).all()
-    return [_request(row) for row in rows]
-
-
 def _request(row) -> StopRequest:
     return StopRequest(id=row.id, stopped_by=row.stopped_by, outcome=row.outcome, requested_at=row.requested_at)
 

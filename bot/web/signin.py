@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
 from bot.errors import RetryLater, TransientError
@@ -27,6 +27,7 @@ from bot.runtime import current_runtime
 from bot.web import csrf
 from bot.web.access import SESSION_KEY, accounts, current_viewer
 from bot.web.accounts import enabled, web_flow
+from bot.web.pages import page
 from bot.web.tokens import cookie_keys
 
 log = logging.getLogger(__name__)
@@ -73,8 +74,7 @@ def local_path(target: str | None, default: str = DEFAULT_NEXT) -> str:
 def signin():
     settings = current_runtime().settings
     if not enabled(settings):
-        return render_template("signin/setup.html", settings=settings,
-                               callback=url_for("signin.callback", _external=True))
+        return page("signin/setup.html", callback=url_for("signin.callback", _external=True))
     authorization = web_flow(settings).authorize(url_for("signin.callback", _external=True))
     session[PENDING] = {"state": authorization.state, "verifier": authorization.code_verifier,
                         "next": local_path(request.args.get("next"))}
@@ -120,7 +120,7 @@ def account():
     viewer = current_viewer()
     if viewer is None or viewer.user_id is None:
         return redirect(url_for("signin.signin", next="/account"))
-    return render_template("signin/account.html", viewer=viewer, kept=accounts().token_kept(viewer.user_id))
+    return page("signin/account.html", kept=accounts().token_kept(viewer.user_id))
 
 
 @blueprint.post("/account/keep-token")
@@ -133,4 +133,4 @@ def keep_token():
 
 
 def _failed(message: str, status: int):
-    return render_template("signin/failed.html", message=message), status
+    return page("signin/failed.html", status, message=message)

@@ -3,6 +3,7 @@ session's progress). Uses the runs and pulls of `actions`, which registers first
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import TYPE_CHECKING
 
@@ -51,7 +52,8 @@ def register(fake: FakeGitHub) -> None:
         commit = spec().example("commit-items")[0]
         commit["commit"]["message"] = message
         commit["commit"]["author"]["date"] = iso(at if at is not None else time.time())
-        commit["sha"] = f"{len(commits.get((full_name.lower(), number), [])) + 1:040x}"
+        nth = len(commits.get((full_name.lower(), number), [])) + 1
+        commit["sha"] = hashlib.sha1(f"{full_name}#{number}/{nth}".encode()).hexdigest()  # unique, and looks it
         commits.setdefault((full_name.lower(), number), []).append(commit)
         # The PR's timeline lists it too, as a `committed` event (GitHub's timeline-committed-event).
         git = commit["commit"]
