@@ -1,7 +1,7 @@
 """The Agents page at 10^4 and 10^6 sessions on PostgreSQL: `/sessions` and `/api/sessions`, p50 / p99 and req/s.
 
-    .venv/bin/python -m bench.agents_page [--smoke] [--out DIR] [--sizes 10000,1000000] [--seconds 10]
-                                          [--connections 2]
+    .venv/bin/python -m bench.agents_page [--smoke] [--out DIR] [--sizes 10000,1000000] [--seconds 5]
+                                          [--rounds 3] [--connections 2]
 
 `make bench` runs it as the report's agents_page section. How it measures: HOW below (the report
 prints it). Issue 16's targets: the first page under 200 ms p99 at 10^4 sessions, and at 10^6 no
@@ -12,35 +12,21 @@ from __future__ import annotations
 
 import secrets
 import sys
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import requests  # noqa: E402
-
 from bench import agents_explain, agents_seed, wrk  # noqa: E402
-from bench.servers import PG_ADMIN_URL, pg_create, pg_drop, pg_required, wait_quiet  # noqa: E402
+from bench.agents_drive import CELLS, LOADS, QUIET, Load, drive  # noqa: E402
+from bench.servers import PG_ADMIN_URL, pg_create, pg_drop, pg_required  # noqa: E402
 
 TITLE = "Agents page: `/sessions` and `/api/sessions` at 10⁴ and 10⁶ sessions on PostgreSQL"
 SIZES = {False: [10_000, 1_000_000], True: [300, 1_000]}
 
 
-@dataclass(frozen=True)
-class Load:
-    """How each cell is driven."""
-
-    seconds: int  # measured, after the warm-up
-    warmup: int
-    connections: int  # 2: one per gunicorn worker, both always busy, none waiting in the listen queue
-    quiet: float  # before each cell, wait up to this long for the CPUs to be idle (bench.servers.wait_quiet); 0: not
-
-
-LOADS = {False: Load(seconds=10, warmup=2, connections=2, quiet=10.0),
-         True: Load(seconds=1, warmup=1, connections=2, quiet=0.0)}
 TARGET_P99_MS = 200.0
 BUSY = "†"  # marks a cell measured while something else kept the CPUs busy
-QUIET = 0.85  # idle share of the CPUs bench.servers.wait_quiet waits for
 HOW = (
     "For each size, a fresh PostgreSQL database (tests/harness/stack.py's `Stack.create(database=\"pg\")`), "
     "migrated, then loaded by bench/agents_seed.py: sessions over 200 repositories in 20 installations (one, the "
@@ -54,35 +40,6 @@ HOW = (
     "session cookie. A request reaching GitHub while measuring would be a failure; so would an answer other than "
     "the cell's status, or a session of a repository the person cannot access.")
 ADMIN_TOKEN = "bench-admin-" + secrets.token_hex(16)
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One view measured: what is asked, as whom, and what must answer."""
-
-    key: str
-    path: str
-    viewer: str  # operator | person | nobody
-    status: int = 200
-    conditional: bool = False  # sent with If-None-Match: the ETag of the answer just before (the page's poll)
-    target: bool = False  # a first page: issue 16's targets apply (each 200 of a viewer's is also explained)
-
-    @property
-    def label(self) -> str:
-        return f"`GET {self.path}`" + (" → 304 (`If-None-Match`)" if self.conditional else "")
-
-
-CELLS = [
-    Cell("healthz", "/healthz", "nobody"),
-    Cell("api-operator", "/api/sessions", "operator", target=True),
-    Cell("page-operator", "/sessions", "operator", target=True),
-    Cell("page-operator-running", "/sessions?state=in_progress", "operator"),
-    Cell("poll-operator", "/api/sessions", "operator", status=304, conditional=True),
-    Cell("api-person", "/api/sessions", "person", target=True),
-    Cell("page-person", "/sessions", "person", target=True),
-    Cell("page-person-running", "/sessions?state=in_progress", "person"),
-    Cell("poll-person", "/api/sessions", "person", status=304, conditional=True),
-]
 
 
 def bot_settings(fake) -> dict[str, str]:
@@ -113,13 +70,8 @@ def measure_size(n: int, load: Load) -> dict:
                    "person": {"Cookie": person.cookie}}
         web = stack.start_web(workers=2, **settings)
         asked_before = len(stack.fake.requests)
-        cells, failures = {}, []
-        for cell in CELLS:
-            figures, problems = measure_cell(web.url, cell, headers[cell.viewer], person, load)
-            cells[cell.key] = figures
-            failures += [f"{n:,} sessions, {cell.label} as {cell.viewer}: {p}" for p in problems]
-            print(f"{n:>9}  {cell.key:<22} {figures.get('p50_ms', 0):>8.1f} {figures.get('p99_ms', 0):>8.1f} "
-                  f"{figures.get('rps', 0):>8.1f}/s", flush=True)
+        cells, problems = drive(web.url, headers, person, load, tag=f"{n:>9}  ")
+        failures = [f"{n:,} sessions, {problem}" for problem in problems]
         github_calls = len(stack.fake.requests) - asked_before
         if github_calls:
             failures.append(f"{n:,} sessions: {github_calls} request(s) reached GitHub while the pages were measured")
@@ -134,40 +86,6 @@ def measure_size(n: int, load: Load) -> dict:
     return {"sessions": n, "seed": seeded, "person": {"repositories": len(person.repository_ids),
                                                       "sessions": person.sessions},
             "cells": cells, "explained": explained, "failures": failures}
-
-
-def measure_cell(base: str, cell: Cell, headers: dict, person, load: Load) -> tuple[dict, list[str]]:
-    """One cell: a checked probe, then wrk (warm-up, then measured). Its figures, and what went wrong."""
-    url = base + cell.path
-    probe = requests.get(url, headers=headers, timeout=60)
-    if cell.conditional and probe.status_code == 200 and probe.headers.get("ETag"):
-        headers = {**headers, "If-None-Match": probe.headers["ETag"]}
-        probe = requests.get(url, headers=headers, timeout=60)
-    if probe.status_code != cell.status:
-        return {}, [f"answered {probe.status_code} (not {cell.status}); not measured"]
-    theirs = cell.viewer == "person" and cell.path.startswith("/api/") and cell.status == 200
-    problems = _shows_only_theirs(probe, person) if theirs else []
-    busy = bool(load.quiet) and wait_quiet(QUIET, timeout=load.quiet) >= load.quiet
-    wrk.get(url, headers, load.connections, load.warmup)
-    result = wrk.get(url, headers, load.connections, load.seconds)
-    wrong = {status: count for status, count in result["statuses"].items() if int(status) != cell.status}
-    if wrong or result["errors"]:
-        problems.append(f"answers other than {cell.status}: {wrong or {}}, socket errors/timeouts: {result['errors']}")
-    figures = {"p50_ms": result["p50_us"] / 1000, "p90_ms": result["p90_us"] / 1000,
-               "p99_ms": result["p99_us"] / 1000, "max_ms": result["max_us"] / 1000, "rps": round(result["rps"], 1),
-               "requests": result["requests"], "bytes_per_answer": round(result["bytes"] / max(result["requests"], 1)),
-               "statuses": result["statuses"], "busy": busy}
-    return figures, problems
-
-
-def _shows_only_theirs(probe, person) -> list[str]:
-    """The person's list holds sessions, and only of repositories they may see."""
-    listed = probe.json().get("sessions", [])
-    if not listed:
-        return [f"the person sees no session (they may see {person.sessions:,})"]
-    if any(row["repository"] not in person.repository_names for row in listed):
-        return ["the person is shown a session of a repository they cannot access"]
-    return []
 
 
 def targets(sizes: list[int], results: dict[int, dict]) -> list[dict]:
@@ -218,27 +136,29 @@ def why_missed(found: list[dict], results: dict[int, dict]) -> list[str]:
 def markdown(sizes: list[int], results: dict[int, dict], load: Load, found: list[dict]) -> str:
     """The section's text: how it was measured, the cells side by side, where the time goes."""
     lines = [HOW, "",
-             f"wrk, {load.connections} connections (with 2, both gunicorn workers always busy), {load.warmup} s of "
-             f"warm-up then {load.seconds} s per cell; gunicorn's sync workers close each connection, so every "
+             f"wrk, {load.connections} connections (with 2, both gunicorn workers always busy), each sending its next "
+             f"request when the last is answered; {load.rounds} round(s), each cell {load.warmup} s of warm-up then "
+             f"{load.seconds} s measured, the cells' order rotating each round; a cell's figures are its median "
+             "round's, with the worst round's p99 in brackets. gunicorn's sync workers close each connection, so every "
              "request pays a connect (outside wrk's latency, timed from the request's write).", ""]
     for n in sizes:
         seed, person = results[n]["seed"], results[n]["person"]
         lines.append(f"- {n:,} sessions: loaded in {seed['load_s']} s ({seed['bulk_load_s']} s of them the sessions' "
                      f"bulk load); the person sees {person['repositories']} repositories, {person['sessions']:,} "
                      f"sessions; {min(agents_seed.RUNNING, n)} running.")
-    header = " | ".join(f"{n:,}: p50 / p99 ms | req/s" for n in sizes)
+    header = " | ".join(f"{n:,}: p50 / p99 (worst) ms | req/s" for n in sizes)
     lines += ["", f"| view | as | {header} | p99 × |", "| --- | --- |" + " ---: | ---: |" * len(sizes) + " ---: |"]
     for cell in CELLS:
         figures = [results[n]["cells"].get(cell.key) for n in sizes]
-        cells = [f"{f['p50_ms']:.1f} / {f['p99_ms']:.1f}{BUSY if f['busy'] else ''} | {f['rps']:.0f}" if f else "— | —"
-                 for f in figures]
+        cells = [f"{f['p50_ms']:.1f} / {f['p99_ms']:.1f} ({f['worst_p99_ms']:.0f}){BUSY if f['busy'] else ''} | "
+                 f"{f['rps']:.0f}" if f else "— | —" for f in figures]
         ratio = (f"{figures[-1]['p99_ms'] / figures[0]['p99_ms']:.2f}"
                  if len(sizes) > 1 and all(figures) and figures[0]["p99_ms"] else "—")
         lines.append(f"| {cell.label} | {cell.viewer} | " + " | ".join(cells) + f" | {ratio} |")
     if any(f.get("busy") for n in sizes for f in results[n]["cells"].values()):
-        lines += ["", f"{BUSY} The CPUs were not {QUIET:.0%} idle for half a second within {load.quiet:g} s before "
-                  "this cell: something else was running on the machine, and its p99 tells more about that than "
-                  "about the page."]
+        lines += ["", f"{BUSY} In most rounds of this cell the CPUs were not {QUIET:.0%} idle for half a second within "
+                  f"{load.quiet:g} s before it: something else was running on the machine, and its p99 tells more "
+                  "about that than about the page."]
     missed = why_missed(found, results)
     if missed:
         lines += ["", "Targets missed, beside what the request itself costs (the table below has its statements):", "",
@@ -274,12 +194,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny counts, 1 s per cell (CI); asserts no timings")
     parser.add_argument("--out", type=Path, help="write latest.md/latest.json there (default: print only)")
     parser.add_argument("--sizes", help="comma-separated session counts (default 10000,1000000; smoke 300,1000)")
-    parser.add_argument("--seconds", type=int, help="measured seconds per cell (default 10; smoke 1)")
+    parser.add_argument("--seconds", type=int, help="measured seconds per cell and round (default 5; smoke 1)")
+    parser.add_argument("--rounds", type=int, help="rounds of every cell (default 3; smoke 1)")
     parser.add_argument("--connections", type=int, help="wrk's connections (default 2)")
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")] if args.sizes else None
     load = LOADS[args.smoke]
-    load = replace(load, seconds=args.seconds or load.seconds, connections=args.connections or load.connections)
+    load = replace(load, seconds=args.seconds or load.seconds, rounds=args.rounds or load.rounds,
+                   connections=args.connections or load.connections)
     return run_alone("agents_page", lambda: run(args.smoke, sizes=sizes, load=load), smoke=args.smoke, out=args.out)
 
 
