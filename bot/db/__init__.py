@@ -1,4 +1,4 @@
-"""The database: tables (`tables.py`, and the caches' in `cache_tables.py`), engines (`engine.py`), migrations under a lock (`migrate.py`).
+"""The database: tables (`tables.py`; the caches' in `cache_tables.py`, sign-in's in `web_tables.py`, recovery's in `recovery_tables.py`), engines (`engine.py`), migrations under a lock (`migrate.py`).
 
 One schema for SQLite (the embedded default) and PostgreSQL (scale-out). Import what you need from
 `bot.db`; the modules behind it are how it is organised, not a second address.
@@ -7,6 +7,7 @@ One schema for SQLite (the embedded default) and PostgreSQL (scale-out). Import 
 from bot.db.cache_tables import http_cache, permission_cache, repo_config_cache
 from bot.db.engine import dialect_insert, is_sqlite, make_engine, serialise
 from bot.db.migrate import current_revision, head_revision, upgrade
+from bot.db.recovery_tables import redelivery_cursor, redelivery_requests
 from bot.db.web_tables import user_access_cache, user_tokens, web_sessions
 from bot.db.tables import (
     Id,
@@ -20,8 +21,6 @@ from bot.db.tables import (
     metadata,
     pull_commits,
     pull_requests,
-    redelivery_cursor,
-    redelivery_requests,
     repositories,
     session_stops,
     session_summaries,
