@@ -214,7 +214,7 @@ def test_the_timeline_runs_from_queued_to_finished_with_commits_and_stops(index)
     assert [(e.kind, e.text) for e in found.timeline] == [
         ("queued", "Queued"), ("started", "Started (attempt 2)"), ("commit", "Plan"), ("commit", "Fix <b>"),
         ("stop", "Stop asked for by monalisa in a comment: it had already finished"),
-        ("stop", "Stop asked for by hubot on this page: cancelled"),
+        ("stop", "Stop asked for by hubot on the Agents page: cancelled"),
         ("finished", "Finished: cancelled (conclusion: cancelled)")]
     assert found.timeline[-2].via == "page" and found.timeline[2].sha == "a" * 40
     assert not found.can_stop  # finished

@@ -205,7 +205,7 @@ def _timeline(row: Row, found, commits: list, stops: list) -> tuple[Event, ...]:
     events += [Event("commit", commit.committed_at, (commit.message or "").strip().split("\n", 1)[0],
                      who=commit.author, sha=commit.sha) for commit in commits]
     for stop in stops:
-        where = "on this page" if stop.via == "page" else "in a comment"
+        where = "on the Agents page" if stop.via == "page" else "in a comment"
         events.append(Event("stop", stop.requested_at,
                             f"Stop asked for by {stop.stopped_by} {where}: {STOP_OUTCOMES.get(stop.outcome, stop.outcome)}",
                             who=stop.stopped_by, via=stop.via, outcome=stop.outcome))
