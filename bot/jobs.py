@@ -198,14 +198,15 @@ class Queue:
             rows = conn.execute(select(jobs.c.state, func.count()).group_by(jobs.c.state)).all()
         return {state: count for state, count in rows}
 
-    def retry(self, job_id: int) -> bool:
-        """Put a dead job back in the queue with fresh attempts."""
+    def retry(self, job_id: int) -> str | None:
+        """Put a dead job back in the queue with fresh attempts. Returns the job's state before
+        ("dead" when it was queued again), or None when there is no such job."""
         with self.engine.begin() as conn:
-            result = conn.execute(
-                update(jobs).where(jobs.c.id == job_id, jobs.c.state == "dead")
-                .values(state="queued", attempts=0, run_at=self.clock(), finished_at=None)
-            )
-        return result.rowcount == 1
+            state = conn.execute(select(jobs.c.state).where(jobs.c.id == job_id)).scalar()
+            if state == "dead":
+                conn.execute(update(jobs).where(jobs.c.id == job_id, jobs.c.state == "dead")
+                             .values(state="queued", attempts=0, run_at=self.clock(), finished_at=None))
+        return state
 
 
 def _claim_statement(*, skip_locked: bool):

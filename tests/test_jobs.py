@@ -122,7 +122,8 @@ def test_a_failure_retries_with_backoff_then_the_job_is_dead(queue, clock):
     assert queue.fail(job, "GitHub answered 502 again") == "dead"
     row = state_of(queue, job_id)
     assert (row.state, row.attempts, row.last_error) == ("dead", 3, "GitHub answered 502 again")
-    assert queue.retry(job_id)
+    assert queue.retry(job_id) == "dead"
+    assert queue.retry(job_id + 1000) is None, "no such job"
     assert queue.claim("w1").attempts == 1
 
 

@@ -71,5 +71,14 @@ def jobs_list(state: str, limit: int, as_json: bool):
 @click.argument("job_ids", nargs=-1, type=int, required=True)
 def jobs_retry(job_ids: tuple[int, ...]):
     queue = current_runtime().queue
+    missing = []
     for job_id in job_ids:
-        click.echo(f"job {job_id}: {'queued again' if queue.retry(job_id) else 'not dead, left alone'}")
+        before = queue.retry(job_id)
+        if before is None:
+            missing.append(job_id)
+            click.echo(f"job {job_id}: no such job (`flask --app app jobs list --state dead` lists the dead ones)",
+                       err=True)
+        else:
+            click.echo(f"job {job_id}: {'queued again' if before == 'dead' else f'{before}, not dead: left alone'}")
+    if missing:
+        raise SystemExit(1)
