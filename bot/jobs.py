@@ -64,7 +64,10 @@ class Job:
     locked_by: str
 
 
-def backoff(attempt: int, base: float, *, cap: float = 600.0, rand: Callable[[], float] = random.random) -> float:
+BACKOFF_CAP = 600.0  # seconds: the longest wait between two attempts of a job
+
+
+def backoff(attempt: int, base: float, *, cap: float = BACKOFF_CAP, rand: Callable[[], float] = random.random) -> float:
     """Seconds before retry number `attempt` (1-based): base·2^(n-1), ±50 % jitter, capped."""
     delay = min(cap, base * 2 ** (attempt - 1))
     return delay * (0.5 + rand())

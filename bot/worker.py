@@ -45,15 +45,26 @@ def run_job(runtime, job: Job) -> str:
             error = "".join(traceback.format_exception_only(exc)).strip()
             state = queue.fail(job, error, permanent=isinstance(exc, PermanentError),
                                not_before=getattr(exc, "not_before", None))
-            level = logging.ERROR if state == "dead" else logging.WARNING
-            logger.log(level, "job failed (attempt %d, now %s): %s", job.attempts, state, error,
-                       exc_info=state == "dead")
+            if state == "dead":
+                logger.error("gave up on job %d (%s) after %d attempt(s): %s. Its work is not done; once the "
+                             "cause is fixed, run `flask --app app jobs retry %d`", job.id, job.kind, job.attempts,
+                             error, job.id, exc_info=True)
+            else:
+                logger.warning("job failed (attempt %d of %d, retrying for about %s more): %s", job.attempts,
+                               queue.max_attempts, _retrying_for(queue, job.attempts), error)
         else:
             state = "done" if queue.complete(job, then=then) else "lost"
             if state == "lost":
                 logger.warning("job finished after its lease was taken over")
         metrics.JOBS_RUN.labels(job.kind, state).inc()
         return state
+
+
+def _retrying_for(queue, attempts: int) -> str:
+    """Roughly how long the queue keeps retrying a job that failed `attempts` times (its backoff's
+    middle: each retry waits base·2^(n-1), capped, ±50 %)."""
+    seconds = sum(min(jobs.BACKOFF_CAP, queue.retry_base * 2 ** (n - 1)) for n in range(attempts, queue.max_attempts))
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
 class WorkerPool:

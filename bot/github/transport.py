@@ -119,7 +119,9 @@ class Transport:
                     method, url, params=params, json=json, headers=all_headers, auth=BearerAuth(credential),
                     timeout=self.timeout, stream=stream, allow_redirects=allow_redirects)
             except NETWORK_ERRORS as exc:
-                failure, cause, maybe_sent = f"{type(exc).__name__} on {where}", exc, not never_sent(exc)
+                # The host first: an operator reading the log learns which address is unreachable.
+                failure, cause, maybe_sent = (f"{urlsplit(url).netloc} could not be reached ({type(exc).__name__}) "
+                                              f"on {where}", exc, not never_sent(exc))
             else:
                 self._observe(method, resp)
                 if resp.status_code >= 500:

@@ -1,0 +1,42 @@
+"""What an operator reads when something goes wrong: each message triggered for real, and its line read."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from tests.harness.inprocess import InProcessBot
+
+INSTALLATION, REPO, PR, RUN = 88, "octo-org/app", 7, 5151
+
+
+@pytest.fixture
+def bot(fake_github, app_key, database_url):
+    bot = InProcessBot(fake_github, app_key, database_url, job_max_attempts=3, job_retry_base=60.0)
+    yield bot
+    bot.dispose()
+
+
+def test_github_unreachable_names_the_host_how_long_retries_go_on_and_then_how_to_retry(bot, fake_github, caplog):
+    bot.open_session(INSTALLATION, REPO, PR, RUN)
+    host = fake_github.url.split("//", 1)[1].split("/", 1)[0]
+    fake_github.fail("GET", "*", mode="reset", times=100)  # GitHub drops every connection
+    caplog.set_level(logging.INFO, logger="bot.worker")
+    repository_id = fake_github.repositories[REPO]["id"]
+    with bot.engine.begin() as conn:  # a read of the pull request's timeline: it asks GitHub
+        bot.runtime.queue.enqueue(conn, "sessions.timeline", dict(installation_id=INSTALLATION, repository_id=repository_id,
+                                                                  repository=REPO, number=PR))
+    for day in range(2, 6):  # each retry's backoff has passed
+        bot.runtime.queue.clock = lambda day=day: time.time() + day * 86_400
+        bot.drain()
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.worker"]
+    failed = [line for line in lines if line.startswith("job failed")]
+    assert failed[0].startswith("job failed (attempt 1 of 3, retrying for about 3 min more): ")
+    assert f"{host} could not be reached (ConnectionError) on GET /repos/{REPO}" in failed[0]
+    assert failed[1].startswith("job failed (attempt 2 of 3, retrying for about 2 min more): ")
+    [gave_up] = [line for line in lines if line.startswith("gave up")]
+    assert gave_up.startswith("gave up on job ") and "(sessions.timeline) after 3 attempt(s)" in gave_up
+    job_id = gave_up.split()[4]
+    assert gave_up.endswith(f"once the cause is fixed, run `flask --app app jobs retry {job_id}`")
