@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from tests.copilot_pr import comment_payload
 from tests.harness.inprocess import InProcessBot
 
 INSTALLATION, REPO, PR, RUN = 88, "octo-org/app", 7, 5151
@@ -40,3 +41,17 @@ def test_github_unreachable_names_the_host_how_long_retries_go_on_and_then_how_t
     assert gave_up.startswith("gave up on job ") and "(sessions.timeline) after 3 attempt(s)" in gave_up
     job_id = gave_up.split()[4]
     assert gave_up.endswith(f"once the cause is fixed, run `flask --app app jobs retry {job_id}`")
+
+
+def test_each_command_answered_is_one_line_with_where_how_and_how_long_and_nothing_the_commenter_wrote(
+        bot, fake_github, caplog):
+    bot.open_session(INSTALLATION, REPO, PR, RUN)
+    caplog.set_level(logging.INFO, logger="bot.commands")
+    for body in ("/session list", "/session frobnicate <img src=x> ghp_" + "a1B2" * 9):
+        _made, payload = comment_payload(fake_github, body)
+        bot.settle([("issue_comment", payload)])
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("command ")]
+    assert len(lines) == 2
+    assert lines[0].startswith(f"command list on {REPO}#{PR}: answered in ") and lines[0].endswith(" s")
+    assert lines[1].startswith(f"command not understood on {REPO}#{PR}: answered in ")
+    assert not any("frobnicate" in r.getMessage() or "img" in r.getMessage() for r in caplog.records)

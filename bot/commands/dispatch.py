@@ -52,11 +52,12 @@ def run_command(runtime, job: Job, run) -> None:
             replies.send(runtime.engine, client, run, f"you gave more than {limit} commands in a minute here; "
                                                       "I am ignoring the rest of them until the minute is over.")
             update_run(runtime.engine, run.id, state="answered", answered_at=time.time())
+            _log_answered(run, "rate-limited", "over the limit")
             return
         if not run.reacted:
             api.react(client, run.repository, run.comment_id, "eyes")
             update_run(runtime.engine, run.id, reacted=True)
-        parsed = None
+        parsed, outcome = None, "answered"
         try:
             config, problem, sha = runtime.repo_configs.get(client, run.repository)
             if problem:
@@ -68,6 +69,7 @@ def run_command(runtime, job: Job, run) -> None:
         except MissingPermission as exc:  # only an owner can fix this: say how, once, and end
             logger.warning("installation lacks a permission: %s", exc)
             body = missing_permission(runtime, run, exc, parsed.name if isinstance(parsed, CommandCall) else None)
+            outcome = "missing a permission"
         except TransientError as exc:
             if job.attempts >= SAY_RETRYING_FROM_ATTEMPT:
                 name = parsed.name if isinstance(parsed, CommandCall) else "this"
@@ -77,6 +79,14 @@ def run_command(runtime, job: Job, run) -> None:
             raise
         replies.send(runtime.engine, client, load_run(runtime.engine, run.id), body)
         update_run(runtime.engine, run.id, state="answered", answered_at=time.time())
+        _log_answered(run, parsed.name if isinstance(parsed, CommandCall) else "not understood", outcome)
+
+
+def _log_answered(run, name: str, outcome: str) -> None:
+    """The operator's one line per command answered: which, where, how, and how long after the comment.
+    Only the bot's own words: nothing the commenter wrote."""
+    logger.info("command %s on %s#%s: %s in %.1f s", name, run.repository, run.pr_number, outcome,
+                time.time() - run.created_at)
 
 
 def _numbered(runtime, run) -> list:
