@@ -9,8 +9,8 @@ AXE := tests/browser/node_modules/.package-lock.json
 
 run: $(VENV)/.runtime
 	@mkdir -p instance
-	$(PY) -m bot.config check
 	$(VENV)/bin/flask --app app db upgrade
+	$(VENV)/bin/flask --app app check
 	exec $(VENV)/bin/gunicorn app:app
 
 # The import rules (.importlinter) first: a broken layer fails in a second, before the suite.

@@ -1,13 +1,12 @@
 """Settings from the environment (and a `.env` file), checked once at startup.
 
 Names follow Probot's where Probot has one, so an operator can move an App over unchanged.
-`python -m bot.config check` validates the settings and prints one line; `make run` calls it.
+`flask --app app check` (bot/cli/check.py) checks a deployment; `make run` calls it.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -213,22 +212,3 @@ def _hide_password(url: str) -> str:
     if not at or ":" not in credentials:
         return url
     return f"{scheme}{sep}{credentials.split(':', 1)[0]}:***@{host}"
-
-
-def main(argv: list[str]) -> int:
-    """`python -m bot.config check`: one line, exit 1 on bad settings."""
-    if argv[1:] != ["check"]:
-        print("usage: python -m bot.config check", file=sys.stderr)
-        return 2
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        print(f"session-bot: configuration error: {exc}", file=sys.stderr)
-        return 1
-    mode = "setup mode (no GitHub App settings yet)" if settings.setup_mode else f"GitHub App {settings.app_id}"
-    print(f"session-bot: configuration ok: {mode}, database {_hide_password(settings.database_url)}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv))

@@ -93,13 +93,15 @@ def test_describe_never_shows_secrets():
     assert "hunter2" not in str(shown)
 
 
-def test_check_command_prints_one_line(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "bot.config", "check"], cwd=tmp_path, capture_output=True,
-                            text=True, env={"APP_ID": "42", "PATH": "/usr/bin:/bin",
-                                            "PYTHONPATH": str(__import__("pathlib").Path(__file__).parents[1])})
-    assert result.returncode == 1
-    assert result.stderr == "session-bot: configuration error: PRIVATE_KEY (or PRIVATE_KEY_PATH) is not set; " \
-                            "the other GitHub App settings are\n"
+@pytest.mark.parametrize("env, line", [
+    ({"APP_ID": "42"}, "PRIVATE_KEY (or PRIVATE_KEY_PATH) is not set; the other GitHub App settings are"),
+    ({"DATABASE_URL": "mysql://root@db/bot"}, "DATABASE_URL must be sqlite:///path or postgresql://…, got 'db/bot'"),
+])
+def test_bad_settings_stop_the_check_with_one_line_naming_the_variable(tmp_path, env, line):
+    root = __import__("pathlib").Path(__file__).parents[1]
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", str(root / "app.py"), "check"], cwd=tmp_path,
+                            capture_output=True, text=True, env={**env, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(root)})
+    assert (result.returncode, result.stderr) == (1, f"session-bot: configuration error: {line}\n")
 
 
 def test_recovery_and_retention_settings():

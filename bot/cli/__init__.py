@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot import db
 from bot.db import jobs
+from bot.cli.check import check
 from bot.cli.deliveries import deliveries_group
 from bot.runtime import current_runtime
 from bot.cli.sessions import sessions_group
@@ -22,6 +23,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(jobs_group)
     app.cli.add_command(sessions_group)
     app.cli.add_command(deliveries_group)
+    app.cli.add_command(check)
 
 
 @click.group("db", help="Database schema.")

@@ -148,6 +148,11 @@ def team_membership(client: Client, org: str, team_slug: str, login: str) -> dic
 # -- the App and its installations (App clients: JWT) ---------------------------------------------------
 
 
+def authenticated_app(app_client: Client) -> dict:
+    """`GET /app`: the App the JWT speaks for (its name, slug and owner); 401 for a key it does not know."""
+    return app_client.get("/app")
+
+
 def installation(app_client: Client, installation_id: int) -> dict:
     """One installation of the App; GitHubError 404 once it is uninstalled."""
     return app_client.get(f"/app/installations/{installation_id}")
