@@ -30,6 +30,14 @@ MAX_ID = 2**63 - 1  # GitHub's ids are positive and fit the BIGINT columns
 log = logging.getLogger("bot.webhooks")
 
 
+def _repository_of(payload: dict) -> str:
+    """` on owner/name` for the log line, when the payload names a repository as GitHub spells one."""
+    repository = payload.get("repository")
+    name = repository.get("full_name") if isinstance(repository, dict) else None
+    owner, _, rest = name.partition("/") if isinstance(name, str) else ("", "", "")
+    return f" on {name}" if _made_of(owner, _NAME) and _made_of(rest, _NAME) else ""
+
+
 def _made_of(text: str, characters: str) -> bool:
     """1–64 characters, all of them in `characters` (a plain scan: a regex call costs ~25× more here)."""
     return 0 < len(text) <= 64 and not text.strip(characters)
@@ -124,6 +132,6 @@ class Intake:
             self.runtime.queue.wake()
         # One line per delivery at the default level, what an operator greps first; its cost (the
         # formatter redacts every line) is in `make bench`'s throughput figures, which run at INFO.
-        log.info("delivery %s (%s%s): %s", guid, event, f".{action}" if action else "",
+        log.info("delivery %s (%s%s%s): %s", guid, event, f".{action}" if action else "", _repository_of(payload),
                  "duplicate" if not stored else "queued" if priority is not None else "ignored: no handler wants it")
         return "202 Accepted", {"delivery": guid, "duplicate": not stored}

@@ -55,3 +55,15 @@ def test_each_command_answered_is_one_line_with_where_how_and_how_long_and_nothi
     assert lines[0].startswith(f"command list on {REPO}#{PR}: answered in ") and lines[0].endswith(" s")
     assert lines[1].startswith(f"command not understood on {REPO}#{PR}: answered in ")
     assert not any("frobnicate" in r.getMessage() or "img" in r.getMessage() for r in caplog.records)
+
+
+def test_each_delivery_is_one_line_with_its_event_action_id_and_repository(bot, fake_github, caplog):
+    fake_github.add_installation(INSTALLATION, "octo-org", [REPO])
+    caplog.set_level(logging.INFO, logger="bot.webhooks")
+    _made, payload = comment_payload(fake_github, "just a comment")
+    bot.deliver("issue_comment", payload, delivery="d-1")
+    payload["repository"]["full_name"] = "octo-org/app\nINFO forged line"  # not a name GitHub gives
+    bot.deliver("issue_comment", payload, delivery="d-2")
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.webhooks"]
+    assert lines == [f"delivery d-1 (issue_comment.created on {REPO}): ignored: no handler wants it",
+                     "delivery d-2 (issue_comment.created): ignored: no handler wants it"]
