@@ -52,6 +52,17 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 else:
     _owns_metrics_dir = False
 
+# A database that does not answer stops the master here, with one line, before it forks workers that
+# would each fail to load the app and be restarted forever. (Imported only now: bot.runtime loads
+# prometheus-client, which must see PROMETHEUS_MULTIPROC_DIR first.)
+from bot.runtime import database_problem  # noqa: E402
+
+if (_problem := database_problem(_settings)) is not None:
+    sys.stderr.write(f"session-bot: {_problem}\n")
+    if _owns_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+    raise SystemExit(1)
+
 
 def post_worker_init(worker):
     from bot.app import start_workers

@@ -66,6 +66,30 @@ def build_runtime(settings: Settings) -> Runtime:
                    repo_configs=ConfigCache(engine, etags, settings.config_cache_ttl), etags=etags)
 
 
+def database_problem(settings: Settings) -> str | None:
+    """Why the database cannot be used (one line naming DATABASE_URL), or None when it answers.
+
+    Asked once at startup by gunicorn's master and by `python -m bot.worker`, so a database that is
+    down stops them with one line instead of a traceback from every worker they would start."""
+    from sqlalchemy import text
+
+    from bot.config import describe
+
+    engine = None
+    try:
+        engine = db.make_engine(settings.database_url)  # (makes a SQLite file's folder: that can fail too)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # whatever the driver raises, the line names it
+        cause = getattr(exc, "orig", None) or exc
+        reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        return f"DATABASE_URL {describe(settings)['database_url']} cannot be used: {reason}"
+    finally:
+        if engine is not None:
+            engine.dispose()
+    return None
+
+
 def current_runtime() -> Runtime:
     """The Runtime of the Flask app handling this request or CLI command."""
     from flask import current_app

@@ -173,7 +173,7 @@ class WorkerPool:
 def main() -> int:
     """`python -m bot.worker`: a worker process for scale-out."""
     from bot.config import ConfigError, load_settings
-    from bot.runtime import build_runtime
+    from bot.runtime import build_runtime, database_problem
 
     try:
         settings = load_settings()
@@ -181,6 +181,9 @@ def main() -> int:
         runtime = build_runtime(settings)
     except ConfigError as exc:
         print(f"session-bot: configuration error: {exc}", file=sys.stderr)
+        return 1
+    if (problem := database_problem(settings)) is not None:
+        print(f"session-bot: {problem}", file=sys.stderr)
         return 1
     if settings.auto_migrate:
         from bot import db

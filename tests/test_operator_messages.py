@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import time
 
 import pytest
 
 from tests.copilot_pr import comment_payload
 from tests.harness.inprocess import InProcessBot
+from tests.harness.processes import ROOT, bot_env
 
 INSTALLATION, REPO, PR, RUN = 88, "octo-org/app", 7, 5151
 
@@ -67,3 +70,19 @@ def test_each_delivery_is_one_line_with_its_event_action_id_and_repository(bot, 
     lines = [r.getMessage() for r in caplog.records if r.name == "bot.webhooks"]
     assert lines == [f"delivery d-1 (issue_comment.created on {REPO}): ignored: no handler wants it",
                      "delivery d-2 (issue_comment.created): ignored: no handler wants it"]
+
+
+DEAD_DATABASES = ["sqlite:////proc/bot.sqlite3", "postgresql://postgres@127.0.0.1:9/bot"]
+
+
+@pytest.mark.parametrize("database_url", DEAD_DATABASES, ids=["sqlite", "postgres"])
+@pytest.mark.parametrize("command", [["-m", "gunicorn", "app:app", "--bind", "127.0.0.1:0"], ["-m", "bot.worker"]],
+                         ids=["gunicorn", "worker"])
+def test_a_database_down_at_startup_stops_the_process_with_one_line(command, database_url, tmp_path):
+    """Before: gunicorn restarted workers that failed to load the app, forever; the worker printed a traceback."""
+    env = bot_env(DATABASE_URL=database_url, HOME=str(tmp_path))
+    result = subprocess.run([sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    shown = database_url.replace("postgresql://", "postgresql+psycopg://")
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"session-bot: DATABASE_URL {shown} cannot be used: "), result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
