@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                               f"{str(exc.orig).strip().splitlines()[0]}") from None
     app = Flask("bot", static_folder=None)  # static files are bot/web/static/, served by its blueprint
     app.extensions[EXTENSION] = runtime
-    app.register_blueprint(pages.blueprint)
+    pages.install(app)  # probes, and a short 503 from every page while the database is gone
     app.register_blueprint(api.blueprint)
     app.register_blueprint(web_pages.blueprint)  # `/`, `/sessions`; security headers on every response
     signin.install(app)  # sign-in routes, the session cookie's keys (from SECRET_KEY), CSRF checks

@@ -7,6 +7,7 @@ import contextvars
 import json
 import logging
 import sys
+import threading
 import time
 
 # The last line of defence: whatever slips into a message, secrets never reach the log.
@@ -105,3 +106,36 @@ def gunicorn_logconfig(level: str = "INFO", fmt: str = "json") -> dict:
             "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": True, "filters": ["clip"]},
         },
     }
+
+
+class Outage:
+    """One log line per burst of failures of the same thing (the database gone), not one per try.
+
+    The first failure is logged with its reason in one line; failures after it are only counted,
+    and the first success logs how many there were. Thread-safe; one per thing that can fail.
+    """
+
+    def __init__(self, logger: logging.Logger, what: str):
+        self.logger, self.what = logger, what
+        self._lock = threading.Lock()
+        self._failures = 0
+
+    def failed(self, exc: BaseException) -> None:
+        """Count a failure; the first of a burst is logged (an ERROR line naming the cause)."""
+        with self._lock:
+            self._failures += 1
+            first = self._failures == 1
+        if first:
+            cause = getattr(exc, "orig", None) or exc
+            reason = (str(cause).strip().splitlines() or [""])[0]
+            self.logger.error("%s: %s: %s (further failures are counted until it works again)", self.what,
+                              type(cause).__name__, reason)
+
+    def succeeded(self) -> None:
+        """The thing works (again): log the end of a burst, if there was one."""
+        if not self._failures:  # the common case: no lock taken
+            return
+        with self._lock:
+            failures, self._failures = self._failures, 0
+        if failures:
+            self.logger.warning("%s works again, after %d failure(s)", self.what, failures)

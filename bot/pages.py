@@ -1,14 +1,41 @@
-"""Pages for probes: `/healthz`, `/readyz`, `/metrics` (people's pages are in bot/web/pages.py)."""
+"""Pages for probes: `/healthz`, `/readyz`, `/metrics` (people's pages are in bot/web/pages.py), and
+what every page answers while the database is gone."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
-from sqlalchemy import text
+import logging
 
-from bot import db, metrics
+from flask import Blueprint, Flask, Response, jsonify, request
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from bot import db, logging_config, metrics
 from bot.runtime import current_runtime
 
 blueprint = Blueprint("pages", __name__)
+UNAVAILABLE = "The database is not answering; try again in a minute."
+_database = logging_config.Outage(logging.getLogger("bot.pages"), "the database, answering a page")
+
+
+def install(app: Flask) -> None:
+    """These routes, and a short 503 from any page (JSON under /api/) while the database is gone:
+    one log line per outage, not a traceback per request."""
+    app.register_blueprint(blueprint)
+    app.register_error_handler(DBAPIError, _database_gone)
+
+    @app.after_request
+    def _database_back(response):
+        if response.status_code < 500:
+            _database.succeeded()
+        return response
+
+
+def _database_gone(exc: DBAPIError):
+    _database.failed(exc)
+    if request.path.startswith("/api/"):
+        return jsonify(message=UNAVAILABLE), 503
+    return Response(UNAVAILABLE + "\n", 503, mimetype="text/plain", headers={"Retry-After": "60"})
+
 
 @blueprint.get("/healthz")
 def healthz():

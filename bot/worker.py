@@ -78,6 +78,7 @@ class WorkerPool:
         self._running: dict[int, Job] = {}
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self._claims = logging_config.Outage(logger, "claiming jobs from the database")
 
     def start(self) -> "WorkerPool":
         try:
@@ -121,10 +122,11 @@ class WorkerPool:
         while not self._stopping.is_set():
             try:
                 job = queue.claim(self.worker_id)
-            except Exception:
-                logger.exception("could not claim a job; retrying")
+            except Exception as exc:  # the database is gone: one line per outage, not a traceback a poll
+                self._claims.failed(exc)
                 self._stopping.wait(self.runtime.settings.job_poll_interval)
                 continue
+            self._claims.succeeded()
             if job is None:
                 queue.wait(self.runtime.settings.job_poll_interval)
                 continue

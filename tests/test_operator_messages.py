@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import subprocess
 import sys
 import time
 
 import pytest
+from sqlalchemy.engine import make_url
+
+from bot.app import create_app, runtime_of
+from bot.config import Settings
+from bot.worker import WorkerPool
 
 from tests.copilot_pr import comment_payload
 from tests.harness.inprocess import InProcessBot
 from tests.harness.processes import ROOT, bot_env
+from tests.harness.tcp_proxy import TcpProxy
 
 INSTALLATION, REPO, PR, RUN = 88, "octo-org/app", 7, 5151
 
@@ -86,3 +93,60 @@ def test_a_database_down_at_startup_stops_the_process_with_one_line(command, dat
     assert result.returncode == 1
     assert result.stderr.startswith(f"session-bot: DATABASE_URL {shown} cannot be used: "), result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def behind_proxy(empty_postgres_url, fake_github, app_key):
+    """The app on PostgreSQL through a TCP proxy the test can cut; (its test client, the proxy)."""
+    url = make_url(empty_postgres_url)
+    proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
+    settings = Settings(database_url=url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False),
+                        admin_token="a" * 40, log_format="text", app_id=fake_github.app_id, private_key=app_key.pem,
+                        webhook_secrets=("s",), github_api_url=fake_github.url, inline_workers=False)
+    app = create_app(settings)
+    yield app.test_client(), proxy
+    proxy.cut()
+    runtime_of(app).dispose()
+
+
+def test_the_database_lost_while_running_is_a_short_503_on_every_page_and_one_log_line(behind_proxy, caplog):
+    client, proxy = behind_proxy
+    operator = {"Authorization": "Bearer " + "a" * 40}
+    assert client.get("/").status_code == 200
+    proxy.cut()
+    caplog.set_level(logging.INFO, logger="bot.pages")
+    answers = [client.get(path, headers=operator) for path in ("/", "/metrics", "/sessions", "/api/sessions", "/")]
+    assert [a.status_code for a in answers] == [503] * 5
+    assert answers[0].get_data(as_text=True) == "The database is not answering; try again in a minute.\n"
+    assert answers[3].get_json() == {"message": "The database is not answering; try again in a minute."}
+    proxy.restore()
+    assert client.get("/").status_code == 200
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "bot.pages"]
+    assert len(lines) == 2 and lines[0][0] == "ERROR" and "Traceback" not in lines[0][1]
+    assert lines[0][1].startswith("the database, answering a page: OperationalError: ")
+    assert lines[1] == ("WARNING", "the database, answering a page works again, after 5 failure(s)")
+
+
+def replace_settings(runtime, **changes):
+    """The runtime with some settings changed (the pool reads its poll interval from them)."""
+    return dataclasses.replace(runtime, settings=dataclasses.replace(runtime.settings, **changes))
+
+
+def test_job_workers_losing_the_database_log_one_line_not_a_traceback_a_poll(behind_proxy, caplog):
+    client, proxy = behind_proxy
+    runtime = runtime_of(client.application)
+    pool = WorkerPool(replace_settings(runtime, job_poll_interval=0.02), 2).start()
+    try:
+        proxy.cut()
+        caplog.set_level(logging.INFO, logger="bot.worker")
+        time.sleep(0.5)  # ~25 polls of each thread
+        proxy.restore()
+        time.sleep(0.3)
+    finally:
+        pool.stop(5)
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "bot.worker"]
+    errors = [line for level, line in lines if level == "ERROR"]
+    assert len(errors) == 1 and errors[0].startswith("claiming jobs from the database: OperationalError: ")
+    assert [line for level, line in lines if level == "WARNING"][0].startswith(
+        "claiming jobs from the database works again, after ")
+    assert not any(r.exc_info for r in caplog.records if r.name == "bot.worker")
