@@ -13,6 +13,7 @@ from bot import db
 from bot.db import jobs
 from bot.cli.check import check
 from bot.cli.deliveries import deliveries_group
+from bot.cli.receive import receive
 from bot.runtime import current_runtime
 from bot.cli.sessions import sessions_group
 
@@ -24,6 +25,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(sessions_group)
     app.cli.add_command(deliveries_group)
     app.cli.add_command(check)
+    app.cli.add_command(receive)
 
 
 @click.group("db", help="Database schema.")

@@ -61,6 +61,7 @@ class Transport:
         self.retries, self._retry_base = retries, retry_base
         self._sleep, self._clock = sleep, clock
         self._on_response = on_response
+        self._watchers: list[Callable[[requests.Response], None]] = []
         self._tokens = InstallationTokens(self._fetch_token, auth.now)
         self._write_interval = write_interval
         self._ambiguous_wait = ambiguous_wait
@@ -167,8 +168,14 @@ class Transport:
         if tokens < 0:
             self._sleep(-tokens * self._write_interval)
 
+    def watch(self, callback: Callable[[requests.Response], None]) -> None:
+        """Also call `callback(response)` for every answer from the API (its `.request` is what was sent)."""
+        self._watchers.append(callback)
+
     def _observe(self, method: str, resp: requests.Response) -> None:
         log.debug("GitHub %s %s -> %s", method, urlsplit(resp.url).path, resp.status_code)
+        for watcher in self._watchers:
+            watcher(resp)
         if self._on_response is None:
             return
         remaining = resp.headers.get("x-ratelimit-remaining")
