@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SPEC := tests/github-spec/node_modules/.package-lock.json
 AXE := tests/browser/node_modules/.package-lock.json
 
-.PHONY: run test setup spec migrate bench audit clean chromium screenshots
+.PHONY: run test setup spec migrate bench audit clean chromium screenshots demo
 
 run: $(VENV)/.runtime
 	@mkdir -p instance
@@ -17,6 +17,10 @@ run: $(VENV)/.runtime
 test: $(VENV)/.dev $(SPEC) $(AXE) chromium
 	$(VENV)/bin/lint-imports --no-logo
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The bot against the test suite's fake GitHub, with sessions to look at and comment on (tests/demo.py).
+demo: $(VENV)/.dev $(SPEC)
+	$(PY) -m tests.demo
 
 setup: $(VENV)/.dev $(SPEC) $(AXE)
 

@@ -69,6 +69,9 @@ class FakeGitHub(Answering):
         # Another host name, so clients that follow redirects drop the Authorization header.
         self.blob_url = f"http://localhost:{self._blob.server_address[1]}"
         self.web_url = f"http://127.0.0.1:{self._web.server_address[1]}"  # github.com's part: signing in
+        # Where a comment made on the web host's pull-request pages is delivered (`make demo`; pull_pages.py).
+        self.webhook_url: str | None = None
+        self.webhook_secret: str | None = None
         self.clock_offset = 0.0
         self.rate_limit_remaining = RATE_LIMIT
         self.rate_limit_reset = int(time.time()) + 3600

@@ -1,0 +1,59 @@
+"""`make demo` (tests/demo.py): its bot answers a comment typed on the fake GitHub's pull-request page."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from tests.browser.scene import VIEWER
+from tests.demo import Demo
+from tests.harness.processes import ROOT, bot_env
+
+
+@pytest.fixture(scope="module")
+def demo():
+    demo = Demo()
+    yield demo
+    demo.stop()
+
+
+def test_a_comment_typed_on_the_pull_request_page_gets_the_bots_reply_there(demo):
+    page = demo.pull_url("live")
+    posted = requests.post(page + "/comments", data={"body": "/session list"}, allow_redirects=False, timeout=10)
+    assert posted.status_code == 303
+    def replies():
+        return [c for c in demo.scene.fake.comments_on(*_repo_pr(demo, "live"))
+                if c["body"].startswith("<!-- session-bot:reply")]
+
+    deadline = time.time() + 30
+    while not replies() and time.time() < deadline:
+        time.sleep(0.25)
+    [reply] = replies()
+    assert f"@{VIEWER}" in reply["body"]
+    shown = requests.get(page, timeout=10).text  # the reply, rendered as GitHub would, on the page
+    assert f"{VIEWER} commented" in shown and "<table>" in shown and "running" in shown
+
+
+def test_the_banner_says_it_is_a_simulation_and_where_to_look(demo):
+    banner = demo.banner()
+    assert "LOCAL SIMULATION" in banner and f"{demo.scene.url}/sessions" in banner and demo.pull_url() in banner
+    settings = dict(line.split("=", 1) for line in demo.env_file.read_text().splitlines())
+    assert settings["GITHUB_API_URL"] == demo.scene.fake.url and " " not in demo.env_file.read_text()
+
+
+def test_the_receive_command_the_banner_prints_runs_against_the_demos_fake(demo):
+    settings = dict(line.split("=", 1) for line in demo.env_file.read_text().splitlines())
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "receive", "--event", "issue_comment",
+                             "--wait", "0", str(demo.payload_file)], cwd=ROOT, capture_output=True, text=True,
+                            env=bot_env(**settings, HOME=str(demo.env_file.parent)), timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "delivered issue_comment as " in result.stdout and "/issues/412/comments → 201" in result.stdout
+
+
+def _repo_pr(demo, key):
+    task = demo.scene.task(key)
+    return task.repo, task.pr
