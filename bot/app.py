@@ -9,7 +9,7 @@ from bot import cli, db, events, logging_config, pages
 from bot import handlers  # noqa: F401  (registers every handler: the intake asks them which deliveries need a job)
 from bot.config import ConfigError, Settings, describe, load_settings
 from bot.runtime import Runtime, build_runtime
-from bot.web import api, signin
+from bot.web import api, registration, signin
 from bot.web import pages as web_pages
 from bot.webhooks import Intake
 
@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(api.blueprint)
     app.register_blueprint(web_pages.blueprint)  # `/`, `/sessions`; security headers on every response
     signin.install(app)  # sign-in routes, the session cookie's keys (from SECRET_KEY), CSRF checks
+    app.register_blueprint(registration.blueprint)  # setup mode's one-click registration (the manifest flow)
     cli.register(app)
     # The intake answers the webhook path before Flask routes anything: the hot path stays lean.
     # It asks the handler registry (complete: `bot.handlers` is imported above) which deliveries need a job.

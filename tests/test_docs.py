@@ -1,4 +1,5 @@
-"""docs/commands.md is what the code renders today (regenerate: `.venv/bin/python docs/samples.py`)."""
+"""docs/commands.md and the README's table of commands are what the code renders today (regenerate:
+`.venv/bin/python docs/samples.py`)."""
 
 import importlib.util
 from pathlib import Path
@@ -12,3 +13,5 @@ def test_command_samples_are_current():
     spec.loader.exec_module(samples)
     assert (DOCS / "commands.md").read_text() == samples.build(), \
         "docs/commands.md is stale: run .venv/bin/python docs/samples.py"
+    assert samples.README.read_text() == samples.readme(), \
+        "the README's table of commands is stale: run .venv/bin/python docs/samples.py"

@@ -10,6 +10,7 @@ GitHub lists for them with their own token (bot/caches/user_access.py, cached fo
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
 
 from flask import g, request, session
@@ -94,3 +95,14 @@ def _client(people: Accounts, account: Account):
     if token is None:
         raise TokenRefused("no usable token")
     return current_runtime().github.user(token)
+
+
+def at_this_machine() -> bool:
+    """The browser is on the loopback interface and no proxy forwarded it (behind a proxy on this
+    host every request comes from 127.0.0.1: the Forwarded headers tell them apart)."""
+    forwarded = any(h in request.headers for h in ("X-Forwarded-For", "Forwarded", "X-Real-Ip"))
+    try:
+        loopback = ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        loopback = False
+    return loopback and not forwarded

@@ -17,7 +17,7 @@ from bot.commands import stop_requests
 from bot.config import Settings
 from bot.runtime import current_runtime
 from bot.web import headers, listing, look
-from bot.web.access import current_viewer
+from bot.web.access import at_this_machine, current_viewer
 
 blueprint = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                       static_url_path="/static")
@@ -81,7 +81,8 @@ def home():
     runtime = current_runtime()
     settings = runtime.settings
     counts = {} if settings.setup_mode else runtime.queue.counts()
-    return page("home.html", active="home", jobs=counts, install_url=install_url(settings))
+    return page("home.html", active="home", jobs=counts, install_url=install_url(settings),
+                at_this_machine=at_this_machine())
 
 
 @blueprint.get("/sessions")

@@ -127,6 +127,8 @@ class Answering:
         test revoked).
         """
         refusal = None
+        if route.auth == "none":  # a route that takes no credentials (a manifest's conversion)
+            return None
         if route.auth == "user" or (req.auth_kind == "user" and route.auth == "token"):
             refusal, bots_fault = self.users.refusal(route, req.auth_kind, scheme, credential)
             message = refusal.body["message"] if refusal else None

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit, urlunsplit
 
-from . import pull_pages
+from . import manifests, pull_pages
 from .users import REVOKED
 from .wire import Recorded, Response
 
@@ -97,6 +97,8 @@ class SignIn:
             return self._session(req)
         if (pull_page := pull_pages.answer(self.fake, req)) is not None:  # `make demo`'s pull requests
             return pull_page
+        if (registering := manifests.answer(self.fake, req)) is not None:  # an App from a manifest
+            return registering
         return _page(404, "Not Found", "<p>This is not the web page you are looking for.</p>")
 
     # authorize
