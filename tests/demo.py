@@ -32,19 +32,16 @@ BANNER = """
 
 
 class Demo:
-    """The scene, wired so the fake's pull-request pages deliver comments to the bot; `files` for `receive`."""
+    """The scene (its fake's pull-request pages deliver comments to the bot), and the files `receive` needs."""
 
     def __init__(self):
         self.scene = Scene.build("sqlite")
-        fake, stack = self.scene.fake, self.scene.stack
-        fake.webhook_url, fake.webhook_secret = stack.webhook_url, stack.secret
-        fake.sign_in_as(VIEWER)
-        self.env_file, self.payload_file = self._files(Path(stack.tmp))
+        self.scene.fake.sign_in_as(VIEWER)
+        self.env_file, self.payload_file = self._files(Path(self.scene.stack.tmp))
 
     def pull_url(self, key: str = "live") -> str:
         """A task's pull request on the fake GitHub's web host."""
-        task = self.scene.task(key)
-        return f"{self.scene.fake.web_url}/{task.repo}/pull/{task.pr}"
+        return self.scene.pull_url(key)
 
     def banner(self) -> str:
         return BANNER.format(bot=self.scene.url, viewer=VIEWER, pull=self.pull_url(), env=self.env_file,

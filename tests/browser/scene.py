@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import quote
 
+import requests
 from sqlalchemy import select
 
 from bot import db
@@ -85,6 +86,8 @@ class Scene:
                              GITHUB_CLIENT_SECRET=scene.fake.client_secret, SECRET_KEY=SECRET_KEY)
             stack.start_web(workers=2)
             scene.fake.callback_url = stack.web.url + "/signin/callback"
+            # A comment typed on the fake's pull-request pages reaches the bot (tests/fakegithub/pull_pages.py).
+            scene.fake.webhook_url, scene.fake.webhook_secret = stack.webhook_url, stack.secret
             scene._sessions()
         except BaseException:
             stack.stop()
@@ -187,6 +190,27 @@ class Scene:
         """The cancel requests GitHub received for the task's run."""
         task = self.task(key)
         return self.fake.calls("POST", f"/repos/{task.repo}/actions/runs/{task.run_id}/*cancel")
+
+    def pull_url(self, key: str) -> str:
+        """The task's pull request on the fake GitHub's web host: its comments, and a form to add one."""
+        task = self.task(key)
+        return f"{self.fake.web_url}/{task.repo}/pull/{task.pr}"
+
+    def comment(self, key: str, body: str, timeout: float = 30.0) -> dict:
+        """Comment `body` through the task's pull-request page, as a person would; the bot's reply, once made."""
+        task = self.task(key)
+        posted = requests.post(self.pull_url(key) + "/comments", data={"body": body}, allow_redirects=False,
+                               timeout=10)
+        assert posted.status_code == 303, posted.text
+        made = max(c["id"] for c in self.fake.comments_on(task.repo, task.pr))
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            replies = [c for c in self.fake.comments_on(task.repo, task.pr)
+                       if c["body"].startswith(f"<!-- session-bot:reply {made}:")]
+            if replies:
+                return replies[0]
+            time.sleep(0.25)
+        raise AssertionError(f"no reply to {body!r} on {task.repo}#{task.pr} within {timeout} s")
 
     def signin_path(self, after: str = "/sessions") -> str:
         """The bot's sign-in, coming back to `after`."""

@@ -1,8 +1,9 @@
-"""Pictures of the Agents page: the list and one session, as a signed-in person sees them in the scene.
+"""Pictures for the README: the Agents page's list and one session, as a signed-in person sees them in the
+scene, and a pull request on the scene's fake GitHub with its status comment and a reply.
 
-`make screenshots` (`python -m tests.browser.screenshots docs/img`) writes the README's docs/img/sessions.png
-and docs/img/session.png; the browser tests take the same pictures, with this same code, into a temporary
-folder, so a test run changes no tracked file.
+`make screenshots` (`python -m tests.browser.screenshots docs/img`) writes docs/img/sessions.png,
+docs/img/session.png and docs/img/pull-request.png; the browser tests take the same pictures, with this
+same code, into a temporary folder, so a test run changes no tracked file.
 """
 
 from __future__ import annotations
@@ -17,8 +18,17 @@ VIEWPORT = {"width": 1280, "height": 800}
 
 
 def pictures(scene: Scene) -> dict[str, str]:
-    """File name → the page it shows."""
-    return {"sessions.png": "/sessions", "session.png": f"/sessions/{scene.session_id('done')}"}
+    """File name → the page it shows (a pull request on the fake GitHub's web host, once someone asked
+    `/session list` there: its status comment and the bot's reply)."""
+    if not any(c["body"].startswith("/session list") for c in scene.fake.comments_on(*_live(scene))):
+        scene.comment("live", "/session list")
+    return {"sessions.png": "/sessions", "session.png": f"/sessions/{scene.session_id('done')}",
+            "pull-request.png": scene.pull_url("live")}
+
+
+def _live(scene: Scene) -> tuple[str, int]:
+    task = scene.task("live")
+    return task.repo, task.pr
 
 
 def take(browser, scene: Scene, folder: Path, *, color_scheme: str = "light") -> list[Path]:

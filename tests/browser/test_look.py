@@ -98,7 +98,7 @@ def test_light_and_dark_render(page, scene, context_options):
 @pytest.mark.parametrize("color_scheme", ["light", "dark"])
 def test_the_screenshots(browser, scene, tmp_path, color_scheme):
     written = screenshots.take(browser, scene, tmp_path, color_scheme=color_scheme)
-    assert [path.name for path in written] == ["sessions.png", "session.png"]
+    assert [path.name for path in written] == ["sessions.png", "session.png", "pull-request.png"]
     for path in written:
         header = path.read_bytes()[:24]
         assert header[:8] == b"\x89PNG\r\n\x1a\n"
