@@ -57,17 +57,17 @@ else:
 # prometheus-client, which must see PROMETHEUS_MULTIPROC_DIR first.)
 from bot.runtime import database_problem  # noqa: E402
 
-if _settings.setup_mode:  # the one-time code a browser elsewhere than this machine needs to register the App
-    from bot.web.registration import SETUP_FILE, setup_code  # noqa: E402
-
-    sys.stderr.write(f"session-bot: setup mode: register the GitHub App at http://localhost:{_settings.port}/ "
-                     f"from this machine, or from another one with the setup code {setup_code(SETUP_FILE)}\n")
-
 if (_problem := database_problem(_settings)) is not None:
     sys.stderr.write(f"session-bot: {_problem}\n")
     if _owns_metrics_dir:
         shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
     raise SystemExit(1)
+
+if _settings.setup_mode:  # the one-time code a browser elsewhere than this machine needs to register the App
+    from bot.web.registration import SETUP_FILE, setup_code  # noqa: E402
+
+    sys.stderr.write(f"session-bot: setup mode: register the GitHub App at http://localhost:{_settings.port}/ "
+                     f"from this machine, or from another one with the setup code {setup_code(SETUP_FILE)}\n")
 
 
 def post_worker_init(worker):

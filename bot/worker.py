@@ -116,15 +116,17 @@ class WorkerPool:
         from bot.jobs import NOTIFY_CHANNEL
 
         url = self.runtime.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        outage = logging_config.Outage(logger, "listening for new jobs (PostgreSQL LISTEN)")
         while not self._stopping.is_set():
             try:
                 with psycopg.connect(url, autocommit=True) as conn:
                     conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    outage.succeeded()
                     while not self._stopping.is_set():
                         for _ in conn.notifies(timeout=1.0):
                             self.runtime.queue.wake()
-            except Exception:
-                logger.warning("job listener lost its connection; reconnecting", exc_info=True)
+            except Exception as exc:  # the database is gone: one line per outage; polling still finds jobs
+                outage.failed(exc)
                 self._stopping.wait(1.0)
 
 
