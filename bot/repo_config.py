@@ -12,6 +12,11 @@ not parse gets the defaults and one explanatory comment (per version of the file
       teams: [octo-org/leads]
     status_comment: true
     summary: normal           # normal | full (what `/session log` shows without --full)
+    stuck:                    # the watchdog flags a session queued or running longer than this
+      queued_minutes: 15
+      running_minutes: 60     # GitHub's own cap on a session
+    auto_stop_after_minutes:  # off (default); N: cancel a session still running after N minutes
+    summary_on_finish: false  # true: fold the log summary into the status comment when a session ends
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ MAX_CHARS = 64 * 1024
 # libyaml's safe loader: C, and it refuses nesting past 1,000 levels at once (PyYAML's own loader
 # recurses until Python's limit, which takes a second and more).
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_MINUTES = 7 * 24 * 60  # a week: longer than any session runs
 _PREFIX = linear(r"^/[a-z][a-z0-9-]{0,30}$")
 
 
@@ -46,6 +52,10 @@ class RepoConfig:
     stop_teams: tuple[str, ...] = ()
     status_comment: bool = True
     summary: str = "normal"
+    stuck_queued_minutes: int = 15
+    stuck_running_minutes: int = 60  # GitHub's own cap on a session's time
+    auto_stop_after_minutes: int | None = None  # None: never stop a session for its time
+    summary_on_finish: bool = False
 
 
 class ConfigProblem(ValueError):
@@ -69,7 +79,8 @@ def read_config(text: str) -> RepoConfig:
         raise ConfigProblem("it nests values too deeply to read") from None
     if not isinstance(data, dict):
         raise ConfigProblem("it should be a mapping of settings")
-    unknown = set(data) - {"prefix", "stop", "status_comment", "summary"}
+    unknown = set(data) - {"prefix", "stop", "status_comment", "summary", "stuck", "auto_stop_after_minutes",
+                           "summary_on_finish"}
     if unknown:
         names = sorted(str(name)[:50] for name in unknown)
         listed = ", ".join(code_span(name) for name in names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
@@ -90,15 +101,32 @@ def read_config(text: str) -> RepoConfig:
                       stop_teams=_names(stop.get("teams"), "stop.teams"))
         if any("/" not in team for team in values["stop_teams"]):
             raise ConfigProblem("`stop.teams` entries look like org/team-slug")
-    if "status_comment" in data:
-        if not isinstance(data["status_comment"], bool):
-            raise ConfigProblem("`status_comment` must be true or false")
-        values["status_comment"] = data["status_comment"]
+    for flag in ("status_comment", "summary_on_finish"):
+        if flag in data:
+            if not isinstance(data[flag], bool):
+                raise ConfigProblem(f"`{flag}` must be true or false")
+            values[flag] = data[flag]
+    if "stuck" in data:
+        stuck = data["stuck"]
+        if not isinstance(stuck, dict) or set(stuck) - {"queued_minutes", "running_minutes"}:
+            raise ConfigProblem("`stuck` takes `queued_minutes` and `running_minutes`")
+        for key in ("queued_minutes", "running_minutes"):
+            if key in stuck:
+                values[f"stuck_{key}"] = _minutes(stuck[key], f"stuck.{key}")
+    if data.get("auto_stop_after_minutes") is not None:
+        values["auto_stop_after_minutes"] = _minutes(data["auto_stop_after_minutes"], "auto_stop_after_minutes")
     if "summary" in data:
         if data["summary"] not in ("normal", "full"):
             raise ConfigProblem("`summary` must be normal or full")
         values["summary"] = data["summary"]
     return RepoConfig(**values)
+
+
+def _minutes(value, setting: str) -> int:
+    # bool is an int to Python; `true` is not a number of minutes.
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_MINUTES:
+        raise ConfigProblem(f"`{setting}` must be a whole number of minutes from 1 to {MAX_MINUTES:,}")
+    return value
 
 
 def _names(value, setting: str) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ def test_the_example_is_a_valid_config_that_says_exactly_the_defaults():
 
 def test_the_example_names_every_option():
     text = EXAMPLE.read_text()
-    names = {"stop_allow": "allow:", "stop_users": "users:", "stop_teams": "teams:"}
+    names = {"stop_allow": "allow:", "stop_users": "users:", "stop_teams": "teams:",
+             "stuck_queued_minutes": "queued_minutes:", "stuck_running_minutes": "running_minutes:"}
     for option in fields(RepoConfig):
         assert names.get(option.name, f"{option.name}:") in text, option.name

@@ -31,8 +31,7 @@ def bot(fake_github, app_key, database_url):
 @pytest.fixture
 def session(bot):
     bot.open_session(INSTALLATION, REPO, PR, RUN)
-    with bot.engine.connect() as conn:
-        return conn.execute(select(db.sessions).where(db.sessions.c.run_id == RUN)).one()
+    return bot.session_row(RUN)
 
 
 def stops(bot) -> list[tuple]:

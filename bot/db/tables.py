@@ -124,6 +124,10 @@ sessions = Table(
     Column("starter", String(255)),  # a person, or None: unknown, and nobody has a starter's rights
     Column("starter_source", String(16)),  # "run" (triggering_actor) or "timeline"
     Column("timeline_outcome", String(16)),  # "finished" / "failed", from copilot_work_finished*
+    # The watchdog's mark (bot/handlers/watchdog.py): queued | running (past the repository's limit),
+    # unfinished (the run completed, the timeline never said Copilot finished) | gone (the run is 404).
+    Column("stuck", String(16)),
+    Column("stuck_at", Float),
     Column("backfilled", Boolean, nullable=False, default=False),  # first indexed by backfill: no comments
     Column("indexed_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
@@ -222,6 +226,7 @@ session_stops = Table(
     Column("requested_at", Float, nullable=False),
     # sending → cancel_requested → cancelled | force_cancelled; or already_finished
     Column("outcome", String(24), nullable=False),
+    Column("reason", String(300)),  # why, as the person gave it (redacted, one line), or "auto-stop"
     Column("updated_at", Float, nullable=False),
     UniqueConstraint("command_run_id", "run_id", name="uq_session_stops_command"),
     Index("ix_session_stops_run", "repository_id", "run_id"),

@@ -24,3 +24,4 @@ ORDER = (installations, authorizations, backfill, index, timeline, status_commen
 from bot import retention  # noqa: E402,F401  (periodic: the daily prune)
 from bot.commands import dispatch  # noqa: E402,F401  (the `command` job and every command)
 from bot.deliveries import recovery  # noqa: E402,F401  (periodic: missed-delivery recovery)
+from bot import notices  # noqa: E402,F401  (the `notice.post` job: a comment that mentions someone once)

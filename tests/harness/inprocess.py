@@ -114,6 +114,11 @@ class InProcessBot:
                      ("workflow_run", hooks.workflow_run("in_progress", fake, run, installation))])
         return run
 
+    def session_row(self, run_id: int):
+        """The index's row of the session of run `run_id`."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(db.sessions).where(db.sessions.c.run_id == run_id)).one()
+
     def dispose(self) -> None:
         if self._server is not None:
             self._server.shutdown()
