@@ -20,6 +20,7 @@ from bot.db import session_stops
 from bot.jobs import URGENT, Job, handles
 
 OPERATOR = "operator"  # who `stopped_by` names for a stop made with the operator's ADMIN_TOKEN
+BOT = "session-bot"  # who `stopped_by` names for the watchdog's automatic stop (via="watchdog")
 PENDING = ("sending", "cancel_requested")
 
 
@@ -60,8 +61,9 @@ def refusal(runtime, session) -> str:
     return f"Only {POLICY.for_repository(config).refusal_who} may stop a session."
 
 
-def request_stop(runtime, session, *, login: str | None, via: str = "page") -> StopRequest:
-    """Record a stop of `session` by `login` (None: the operator) and queue its cancel; raises
+def request_stop(runtime, session, *, login: str | None, via: str = "page", reason: str | None = None) -> StopRequest:
+    """Record a stop of `session` by `login` (None: the operator, or the bot itself when `via` is
+    "watchdog"), with its `reason` (already redacted and one line), and queue its cancel; raises
     AlreadyFinished or StopRefused. A stop already on its way is returned instead of a new one."""
     if session.state not in session_text.RUNNING:
         raise AlreadyFinished(f"session {session.number or session.id} already finished: "
@@ -77,8 +79,8 @@ def request_stop(runtime, session, *, login: str | None, via: str = "page") -> S
             return _request(pending)
         stop_id = conn.execute(session_stops.insert().values(
             installation_id=session.installation_id, repository_id=session.repository_id, run_id=session.run_id,
-            repository=session.repository, command_run_id=None, via=via, stopped_by=login or OPERATOR,
-            requested_at=now, outcome="sending", updated_at=now).returning(session_stops.c.id)).scalar_one()
+            repository=session.repository, command_run_id=None, via=via,
+            stopped_by=login or (BOT if via == "watchdog" else OPERATOR), reason=reason, requested_at=now, outcome="sending", updated_at=now).returning(session_stops.c.id)).scalar_one()
         runtime.queue.enqueue(conn, "stop.send", {"stop": stop_id}, dedupe_key=f"stop.send:{stop_id}",
                               priority=URGENT)
         row = conn.execute(select(session_stops).where(session_stops.c.id == stop_id)).one()
