@@ -13,6 +13,7 @@ ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.config_table import SETTINGS  # noqa: E402
+from docs.marked_block import splice  # noqa: E402
 
 OUT = ROOT / "docs" / "configuration.md"
 README = ROOT / "README.md"
@@ -60,10 +61,7 @@ Read from the repository's default branch only. Every option, with its default
 
 def readme() -> str:
     """README.md with its settings table regenerated between the markers."""
-    text = README.read_text()
-    head, _, rest = text.partition(BEGIN)
-    _, _, tail = rest.partition(END)
-    return f"{head}{BEGIN}\n{settings_table()}\n{END}{tail}"
+    return splice(README, BEGIN, END, settings_table())
 
 
 if __name__ == "__main__":
