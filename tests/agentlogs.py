@@ -71,8 +71,9 @@ class AgentLog:
         """The model calls `name(**arguments)`; it finishes with `output`. Returns the call id."""
         return self.tools([(name, arguments, output)], say=say, repeat=repeat)[0]
 
-    def tools(self, calls: list[tuple[str, dict, str]], *, say: str = "", repeat: bool = True) -> list[str]:
-        """One model request making several calls (with optional narration), then each one finishing."""
+    def tools(self, calls: list[tuple[str, dict | str, str]], *, say: str = "", repeat: bool = True) -> list[str]:
+        """One model request making several calls (with optional narration), then each one finishing.
+        Each call's arguments are a dict, or a string sent as it is (see `_call`)."""
         ids = [f"toolu_{next(self.ids):06d}" for _ in calls]
         choices = [{"delta": {"role": "assistant", "content": say}, "finish_reason": "tool_calls"}] if say else []
         choices += [{"delta": {"role": "assistant", "tool_calls": [_call(i, name, args)]}, "finish_reason": "tool_calls"}
@@ -108,9 +109,10 @@ class AgentLog:
         return io.BytesIO(self.sink.getvalue())
 
 
-def _call(call_id: str, name: str, arguments: dict) -> dict:
-    return {"function": {"arguments": json.dumps(arguments), "name": name}, "id": call_id, "type": "function",
-            "index": 0}
+def _call(call_id: str, name: str, arguments: dict | str) -> dict:
+    """A tool call; `arguments` as a string is sent as it is (cut short, not JSON…), as the model wrote it."""
+    raw = arguments if isinstance(arguments, str) else json.dumps(arguments)
+    return {"function": {"arguments": raw, "name": name}, "id": call_id, "type": "function", "index": 0}
 
 
 def session(log: AgentLog, *, rng: random.Random | None = None, turns: int = 1) -> None:

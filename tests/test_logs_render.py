@@ -42,6 +42,19 @@ def test_sections_are_collapsible_and_balanced():
     assert body.count("<details") == body.count("</details>") == 4
 
 
+def test_files_outside_the_checkout_are_listed_apart_by_their_whole_path():
+    log = AgentLog()
+    log.tool("create", "ok", path=f"{WORKDIR}/src/fix.py", file_text="")
+    log.tool("create", "ok", path="/home/runner/work/_temp/repro.py", file_text="")
+    log.tool("str_replace", "ok", path="/home/runner/work/_temp/repro.py", old_str="a", new_str="b")
+    log.tool("view", "listing", path="/home/runner/work/hello")
+    body = rendered(log)
+    assert "<summary>Files: 2 created, 1 edit, 1 read</summary>" in body
+    assert "**Created** (1)\n- `src/fix.py`\n\n" in body
+    assert ("**Outside the repository** (2)\n- `/home/runner/work/_temp/repro.py` (created)\n"
+            "- `/home/runner/work/hello` (read)\n\n</details>") in body
+
+
 def test_failed_test_runs_show_their_failing_lines():
     log = AgentLog()
     log.bash("python -m pytest -q", "FAILED tests/test_a.py::test_x - assert 1 == 2\n1 failed in 0.1s", exit_code=1)

@@ -28,8 +28,114 @@ def test_file_tools_are_sorted_into_read_created_and_edited_with_repository_path
 
     assert (s.reads, s.edits, s.creates) == (3, 2, 2)
     files = {f.path: (f.reads, f.edits, f.created) for f in s.files}
-    assert files == {"src/app.py": (2, 2, False), "tests/test_app.py": (0, 0, True),
-                     "/tmp/scratch.txt": (0, 0, True)}
+    assert files == {"src/app.py": (2, 2, False), "tests/test_app.py": (0, 0, True)}
+    assert [(f.path, f.created) for f in s.elsewhere] == [("/tmp/scratch.txt", True)]
+
+
+# (path a file tool names, where the summary lists it: the repository's relative path, or elsewhere)
+PATHS = [
+    (f"{WORKDIR}/src/app.py", "src/app.py", None),
+    (f"{WORKDIR}/src//app.py", "src/app.py", None),
+    (f"{WORKDIR}/src/../README.md", "README.md", None),
+    (f"{WORKDIR}/./docs/", "docs", None),
+    (WORKDIR, None, None),  # the repository itself: a read, not a file
+    (f"{WORKDIR}/", None, None),
+    ("/home/runner/work/hello", None, "/home/runner/work/hello"),  # the checkout's parent
+    ("/home/runner/work/hello/", None, "/home/runner/work/hello"),
+    ("/home/runner/work", None, "/home/runner/work"),
+    ("/home/runner/work/_temp/setup.sh", None, "/home/runner/work/_temp/setup.sh"),  # the runner's own
+    ("/home/runner/work/_temp/copilot/prompt.md", None, "/home/runner/work/_temp/copilot/prompt.md"),
+    ("/home/runner/work/_actions/actions/checkout/v4/dist/index.js", None,
+     "/home/runner/work/_actions/actions/checkout/v4/dist/index.js"),
+    ("/home/runner/work/hello/upstream/src/app.py", None, "/home/runner/work/hello/upstream/src/app.py"),  # a clone beside it
+    (f"{WORKDIR}/../../_temp/notes.md", None, "/home/runner/work/_temp/notes.md"),
+    (f"{WORKDIR}/../hello-copy/app.py", None, "/home/runner/work/hello/hello-copy/app.py"),
+    ("/tmp/repro.py", None, "/tmp/repro.py"),
+    ("/home/runner/.npmrc", None, "/home/runner/.npmrc"),
+    ("/", None, "/"),
+    ("src/app.py", None, "src/app.py"),  # not absolute: the tools refuse it, and it is not known to be the repository's
+]
+
+
+@pytest.mark.parametrize("path, repository, elsewhere", PATHS)
+def test_only_paths_inside_the_checkout_are_the_repositorys_files(path, repository, elsewhere):
+    log = AgentLog()
+    log.tool("view", "content", path=path)
+    s = summary_of(log)
+    assert s.reads == 1
+    assert [f.path for f in s.files] == ([repository] if repository else [])
+    assert [f.path for f in s.elsewhere] == ([elsewhere] if elsewhere else [])
+
+
+def test_a_file_outside_the_checkout_keeps_each_thing_done_to_it():
+    log = AgentLog()
+    log.tool("create", "ok", path="/home/runner/work/_temp/fix.py", file_text="x = 1\n")
+    log.tool("str_replace", "ok", path="/home/runner/work/_temp/fix.py", old_str="1", new_str="2")
+    log.tool("view", "x = 2", path="/home/runner/work/_temp/fix.py")
+    log.tool("create", "ok", path=f"{WORKDIR}/fix.py", file_text="x = 2\n")
+    s = summary_of(log)
+    assert (s.reads, s.edits, s.creates) == (1, 1, 2)
+    assert [(f.path, f.reads, f.edits, f.created) for f in s.files] == [("fix.py", 0, 0, True)]
+    assert [(f.path, f.reads, f.edits, f.created) for f in s.elsewhere] == [
+        ("/home/runner/work/_temp/fix.py", 1, 1, True)]
+    assert Summary.from_dict(s.to_dict()) == s
+
+
+def test_a_summary_kept_before_files_outside_the_checkout_were_apart_still_loads():
+    log = AgentLog()
+    log.tool("create", "ok", path=f"{WORKDIR}/fix.py", file_text="")
+    kept = summary_of(log).to_dict()
+    del kept["elsewhere"]
+    assert Summary.from_dict(kept).elsewhere == []
+
+
+# (tool, its arguments as the model wrote them): none names a path, so none reads, edits or creates a file.
+NO_PATH = [
+    ("create", '{"path": "/home/runner/work/hello/hello/notes.txt", "file_text": "cut sh'),  # cut short
+    ("create", '{"path": "/home/runner/work/hello/hello/notes.txt"'),
+    ("create", "{}"),
+    ("create", '{"path": ""}'),
+    ("create", '{"path": null, "file_text": ""}'),
+    ("create", '{"path": ["/home/runner/work/hello/hello/notes.txt"]}'),
+    ("create", '["/home/runner/work/hello/hello/notes.txt"]'),
+    ("create", '"/home/runner/work/hello/hello/notes.txt"'),
+    ("create", ""),
+    ("view", "path=/home/runner/work/hello/hello/README.md"),
+    ("view", "{'path': '/home/runner/work/hello/hello/README.md'}"),  # not JSON: single quotes
+    ("str_replace", '{"path": "/home/runner/work/hello/hello/a.py", "old_str": "x", "new_str": "y"}}'),
+    ("str_replace_editor", '{"command": "create", "path": "/home/runner/work/hello/hello/b.py", "file_'),
+    ("str_replace_editor", '{"path": "/home/runner/work/hello/hello/b.py"}'),  # no command: the tool refuses it
+    ("str_replace_editor", '{"command": "delete", "path": "/home/runner/work/hello/hello/b.py"}'),
+    ("str_replace_editor", '{"command": 7, "path": "/home/runner/work/hello/hello/b.py"}'),
+]
+
+
+@pytest.mark.parametrize("tool, arguments", NO_PATH)
+def test_a_call_whose_arguments_name_no_path_is_no_file_read_edit_or_create(tool, arguments):
+    log = AgentLog()
+    log.tool("create", "Created file.", path=f"{WORKDIR}/real.txt", file_text="")
+    log.tools([(tool, arguments, "Created file.")])
+    s = summary_of(log)
+    assert (s.reads, s.edits, s.creates) == (0, 0, 1)  # "Files: 1 created", as there was
+    assert [f.path for f in s.files] == ["real.txt"] and s.elsewhere == []
+    assert s.tools[tool] == (2 if tool == "create" else 1)  # still a call the agent made
+
+
+def test_a_call_repeated_with_its_arguments_cut_short_counts_once():
+    log = AgentLog()
+    [call_id] = log.tools([("create", {"path": f"{WORKDIR}/a.txt", "file_text": "a"}, "")], repeat=False)
+    log.chunk([{"finish_reason": "tool_calls", "delta": {"content": "Created file.", "tool_calls": [
+        {"function": {"name": "create", "arguments": '{"path": "/home/runner/work/hello/hel'}, "id": call_id,
+         "type": "function", "index": 0}]}}])
+    s = summary_of(log)
+    assert (s.creates, [f.path for f in s.files], s.tools) == (1, ["a.txt"], {"create": 1})
+
+
+def test_a_path_too_long_to_keep_is_counted_but_not_listed():
+    log = AgentLog()
+    log.tool("view", "content", path=f"{WORKDIR}/" + "a" * 5000)
+    s = summary_of(log)
+    assert (s.reads, s.files, s.elsewhere, s.files_omitted) == (1, [], [], 1)
 
 
 def test_commands_record_exit_codes_without_the_workspace_cd():

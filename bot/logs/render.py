@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Callable
 
+from bot.logs.files import FileActivity
 from bot.logs.summary import MESSAGE_CHARS, Sample, ShellCommand, Summary
 from bot.inert import code_block, code_span, one_line, prose
 from bot.redact import redact
@@ -128,19 +129,35 @@ def _progress(s: Summary, budget: int, more: str, full: bool) -> str:
 
 
 def _files(s: Summary, budget: int, more: str, full: bool) -> str:
-    if not s.files:
+    if not s.files and not s.elsewhere:
         return ""
-    groups = [("Created", [f for f in s.files if f.created]),
-              ("Edited", [f for f in s.files if f.edits and not f.created]),
-              ("Read only", [f for f in s.files if f.reads and not f.edits and not f.created])]
+    groups = [("Created", [f for f in s.files if f.created], _file_item),
+              ("Edited", [f for f in s.files if f.edits and not f.created], _file_item),
+              ("Read only", [f for f in s.files if f.reads and not f.edits and not f.created], _file_item),
+              # Never mixed with the repository's: the runner's _temp, /tmp, the home directory…
+              ("Outside the repository", s.elsewhere, _outside_item)]
+    groups = [group for group in groups if group[1]]
     blocks = []
-    for title, files in groups:
-        if files:
-            items = [f"- {code_span(f.path)}" + (f" ×{f.edits}" if f.edits > 1 else "") for f in files]
-            missing = s.files_omitted if title == "Read only" else 0
-            blocks.append(f"**{title}** ({len(files)})\n" + _fit(items, budget // len(groups), missing, more))
+    for title, files, item in groups:
+        missing = s.files_omitted if title == groups[-1][0] else 0  # files never kept: said once, last
+        blocks.append(f"**{title}** ({len(files)})\n" + _fit([item(f) for f in files], budget // len(groups),
+                                                             missing, more))
     summary = f"Files: {s.creates} created, {_n(s.edits, 'edit')}, {_n(s.reads, 'read')}"
     return _details(summary, "\n\n".join(blocks))
+
+
+def _file_item(f: FileActivity) -> str:
+    return f"- {code_span(f.path)}" + (f" ×{f.edits}" if f.edits > 1 else "")
+
+
+def _outside_item(f: FileActivity) -> str:
+    if f.created:
+        done = "created"
+    elif f.edits:
+        done = "edited" + (f" ×{f.edits}" if f.edits > 1 else "")
+    else:
+        done = "read"
+    return f"- {code_span(f.path)} ({done})"
 
 
 def _command_item(c: ShellCommand, excerpts: bool) -> str:

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Iterable
 
 from bot.logs import reader as ev
+from bot.logs.files import FileActivity, FileLog
 from bot.logs.shell import is_test, outcome, tidy
 from bot.patterns import linear
 from bot.redact import WINDOW, clipped, redact, window
@@ -20,9 +21,10 @@ MAX_FILES, MAX_TOOL_NAMES, MAX_SETUP, MAX_PENDING = 1000, 100, 20, 256
 COMMAND_CHARS, EXCERPT_CHARS, MESSAGE_CHARS, DESCRIPTION_CHARS, LINE_CHARS = 1000, 2000, 20000, 6000, 300
 NAME_CHARS = 80  # tool and model names
 
-_WORKSPACES = "/home/runner/work/"  # the checkout is /home/runner/work/<name>/<name>
 _TOOL_ERROR = linear(r"^(?:<error>|error\b|failed\b|fatal:|no replacement was performed)", ignore_case=True)
-_EDIT_COMMANDS = {"str_replace", "insert", "undo_edit", "edit"}
+# What each file tool (or str_replace_editor command) does to the file its `path` names.
+_FILE_ACTIONS = {"view": "read", "create": "create", "str_replace": "edit", "insert": "edit", "undo_edit": "edit",
+                 "edit": "edit"}
 
 
 @dataclass
@@ -52,16 +54,6 @@ class ShellCommand:
 
 
 @dataclass
-class FileActivity:
-    """What the agent did to one file (path relative to the repository)."""
-
-    path: str
-    reads: int = 0
-    edits: int = 0
-    created: bool = False
-
-
-@dataclass
 class Summary:
     """A session's agent log in brief; every text in it has been redacted."""
 
@@ -74,7 +66,8 @@ class Summary:
     pr_description: str = ""  # the latest one report_progress sent (the PR's checklist)
     pr_title: str = ""
     setup: list[str] = field(default_factory=list)
-    files: list[FileActivity] = field(default_factory=list)
+    files: list[FileActivity] = field(default_factory=list)  # the repository's, by path relative to it
+    elsewhere: list[FileActivity] = field(default_factory=list)  # outside the checkout, by absolute path
     files_omitted: int = 0
     reads: int = 0
     edits: int = 0
@@ -108,6 +101,7 @@ class Summary:
             data[name] = Sample([item(**x) if item else x for x in sample["head"]],
                                 [item(**x) if item else x for x in sample["tail"]], sample["total"])
         data["files"] = [FileActivity(**f) for f in data["files"]]
+        data["elsewhere"] = [FileActivity(**f) for f in data.get("elsewhere", ())]  # kept before it existed
         data["stats"] = ev.Stats(**data["stats"])
         return cls(**data)
 
@@ -143,7 +137,7 @@ class _Fold:
         self.progress, self.errors = _Bounded(KEEP_PROGRESS), _Bounded(KEEP_ERRORS)
         self.commands, self.tests, self.failures = (_Bounded(KEEP_COMMANDS), _Bounded(KEEP_TESTS),
                                                     _Bounded(KEEP_FAILURES))
-        self.files: dict[str, FileActivity] = {}
+        self.files = FileLog(MAX_FILES, LINE_CHARS)
         self.tools: Counter = Counter()
         self.pending: OrderedDict[str, ShellCommand] = OrderedDict()  # commands still waiting for output
         self.final = self.last_words = ""
@@ -182,18 +176,13 @@ class _Fold:
     def call(self, call: ev.ToolCall) -> None:
         name, args = call.name[:NAME_CHARS], call.arguments
         self.tools[name if name in self.tools or len(self.tools) < MAX_TOOL_NAMES else "(other)"] += 1
-        path = args.get("path") if isinstance(args.get("path"), str) else ""
         if name == "str_replace_editor":
             name = args.get("command") if isinstance(args.get("command"), str) else ""
-        if name == "view":
-            self.s.reads += 1
-            self.touch(path, "read")
-        elif name == "create":
-            self.s.creates += 1
-            self.touch(path, "create")
-        elif name in _EDIT_COMMANDS:
-            self.s.edits += 1
-            self.touch(path, "edit")
+        if name in _FILE_ACTIONS:
+            # Only a call whose arguments parse and name a path touched a file (the reader gives {} for
+            # arguments that do not parse); the tool refuses any other, so it read or wrote nothing.
+            if isinstance(args.get("path"), str) and args["path"]:
+                self.files.record(_FILE_ACTIONS[name], args["path"])
         elif name in ("bash", "async_bash") and isinstance(args.get("command"), str):
             self.command(call.id, args)
         elif name == "report_progress":
@@ -203,24 +192,6 @@ class _Fold:
                 self.s.pr_description = window(args["prDescription"], DESCRIPTION_CHARS)
         elif name == "run_setup" and isinstance(args.get("name"), str) and len(self.s.setup) < MAX_SETUP:
             self.s.setup.append(window(args["name"], LINE_CHARS))
-
-    def touch(self, path: str, action: str) -> None:
-        path = window(path, LINE_CHARS)
-        relative = _relative(path)
-        if not relative:
-            return  # the repository itself: the agent looking around
-        activity = self.files.get(relative)
-        if activity is None:
-            if len(self.files) >= MAX_FILES:
-                self.s.files_omitted += 1
-                return
-            activity = self.files[relative] = FileActivity(relative)
-        if action == "read":
-            activity.reads += 1
-        elif action == "edit":
-            activity.edits += 1
-        else:
-            activity.created = True
 
     def command(self, call_id: str, args: dict) -> None:
         text = tidy(window(args["command"], COMMAND_CHARS))
@@ -257,20 +228,12 @@ class _Fold:
         cleaned: dict[int, ShellCommand] = {}  # one ShellCommand can be in commands, tests and failures
         s.commands, s.tests, s.failures = (b.sample(lambda c: _clean_command(c, cleaned))
                                            for b in (self.commands, self.tests, self.failures))
-        s.files = [_clean_file(f) for f in self.files.values()]
+        s.files, s.elsewhere = self.files.kept(True), self.files.kept(False)
+        s.reads, s.edits, s.creates, s.files_omitted = (self.files.reads, self.files.edits, self.files.creates,
+                                                        self.files.omitted)
         s.tools = {redact(name): n for name, n in self.tools.most_common()}
         s.models = [redact(m) for m in s.models]
         return s
-
-
-def _relative(path: str) -> str:
-    """A path in the agent's checkout, relative to it; any other path as it is."""
-    if not path.startswith(_WORKSPACES):
-        return path
-    parts = path[len(_WORKSPACES):].split("/", 2)
-    if len(parts) < 2 or not (parts[0] and parts[1]):
-        return path.strip("/")
-    return parts[2].strip("/") if len(parts) == 3 else ""
 
 
 def _is_error(output: str) -> bool:
@@ -294,7 +257,3 @@ def _clean_command(command: ShellCommand, done: dict[int, ShellCommand]) -> Shel
         done[id(command)] = ShellCommand(clipped(command.command, COMMAND_CHARS), clipped(command.description, LINE_CHARS),
                                     command.exit_code, command.test, command.failed, excerpt[-EXCERPT_CHARS:])
     return done[id(command)]
-
-
-def _clean_file(activity: FileActivity) -> FileActivity:
-    return FileActivity(clipped(activity.path, LINE_CHARS), activity.reads, activity.edits, activity.created)
