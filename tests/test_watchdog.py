@@ -16,17 +16,20 @@ from bot.handlers.status_comment import MARKER
 from bot.sessions.watchdog import UNFINISHED_AFTER
 from tests import sessions_payloads as hooks
 from tests.clock import Clock
+from tests.copilot_pr import comment_payload
 from tests.harness.inprocess import InProcessBot
+from tests.openapi_check import conforms
 
 INSTALLATION, REPO, PR, RUN = 88, "octo-org/app", 7, 5151
 CONFIG = ".github/session-bot.yml"
 RUN_PATH = f"/repos/{REPO}/actions/runs/{RUN}"
+TOKEN = "admin-" + "x" * 32
 MINUTE = 60.0
 
 
 @pytest.fixture
 def bot(fake_github, app_key, database_url):
-    bot = InProcessBot(fake_github, app_key, database_url)
+    bot = InProcessBot(fake_github, app_key, database_url, admin_token=TOKEN)
     yield bot
     bot.dispose()
 
@@ -253,6 +256,31 @@ def test_a_session_too_young_for_any_limit_costs_not_even_its_repositorys_config
     before = len(fake_github.requests)
     assert "watchdog" in watchdog.at(1)
     assert fake_github.requests[before:] == []
+
+
+def test_the_mark_shows_in_session_list_on_the_agents_page_and_in_the_api(bot, fake_github):
+    open_session(bot, fake_github)
+    Watchdog(bot, bot.session_row(RUN).created_at).at(62)
+    session_id = bot.session_row(RUN).id
+
+    bot.settle([("issue_comment", comment_payload(fake_github, "/session list", installation=INSTALLATION,
+                                                  repo=REPO, pr=PR)[1])])
+    [reply] = [c["body"] for c in fake_github.comments_on(REPO, PR) if c["body"].startswith("<!-- session-bot:reply")]
+    assert "| 1 | 🟢 running · stuck for 61 min |" in reply
+    client, bearer = bot.app.test_client(), {"Authorization": f"Bearer {TOKEN}"}
+
+    listing = client.get("/sessions", headers=bearer).get_data(as_text=True)
+    assert 'data-field="stuck-word">running too long</span>' in listing
+    page = client.get(f"/sessions/{session_id}", headers=bearer).get_data(as_text=True)
+    assert 'id="stuck-note" data-stuck="running"' in page and "it may be stuck" in page
+
+    response = client.get(f"/api/sessions/{session_id}", headers=bearer)
+    conforms(response, "GET", f"/api/sessions/{session_id}")
+    assert (response.json["stuck"], response.json["stuck_label"]) == ("running", "running too long")
+    assert response.json["stuck_at"] is not None
+    listed = client.get("/api/sessions", headers=bearer)
+    conforms(listed, "GET", "/api/sessions")
+    assert listed.json["sessions"][0]["stuck"] == "running"
 
 
 def test_the_watchdog_is_off_at_zero():
