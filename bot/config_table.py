@@ -100,6 +100,8 @@ SETTINGS = (
                "Redeliveries of one delivery (the bot's and anyone's from GitHub's UI) before it is given up."),
     Documented('RETENTION_DAYS', '14',
                'Done jobs and stored deliveries no job still needs are deleted after this many days (daily; `flask --app app deliveries prune`). `0` keeps everything; otherwise at least `3`.'),
+    Documented('WATCHDOG_INTERVAL_SECONDS', '60',
+               "How often the watchdog looks for stuck sessions: queued or running past the repository's limits (`stuck:` in `.github/session-bot.yml`), finished without Copilot saying so, or whose run is gone; it marks them, mentions the starter once, and stops those past `auto_stop_after_minutes`. `0` turns it off."),
     Documented('GITHUB_URL', 'https://github.com',
                "GitHub's web host, where people sign in (a GitHub Enterprise Server's own URL)."),
     Documented('GITHUB_CLIENT_ID', None,

@@ -64,6 +64,20 @@ def stop_note(stopped_by: str, via: str, outcome: str) -> str:
     return f"{STOP_OUTCOMES.get(outcome, outcome)} by {who}{where}"
 
 
+# What the watchdog's marks (bot/sessions/watchdog.py) say where no time is counted.
+STUCK = {"unfinished": "Copilot never said it finished", "gone": "its run is gone from GitHub"}
+
+
+def stuck_note(session, now: float) -> str | None:
+    """`stuck for 75 min`: the watchdog's mark on a session, for a table cell; None when it has none.
+    Counted to `now`, or to when the mark was set if that is later (a clock behind the watchdog's)."""
+    mark = getattr(session, "stuck", None)
+    if mark == "queued" or mark == "running":
+        start = session.created_at if mark == "queued" else session.started_at or session.created_at
+        return f"stuck for {int((max(now, session.stuck_at or now) - start) // 60)} min"
+    return STUCK.get(mark)
+
+
 def sessions_table(sessions, now: float, *, highlight_running: bool = False, stops: dict | None = None) -> str:
     """The markdown table of a pull request's sessions (shared with the status comment); `stops` maps a
     run id to its latest stop's (stopped_by, via, outcome)."""
@@ -76,6 +90,8 @@ def sessions_table(sessions, now: float, *, highlight_running: bool = False, sto
         shown = f"{state(session.state)}{attempt}"
         if highlight_running and session.state in RUNNING:
             shown = f"**{shown}**"
+        if note := stuck_note(session, now):
+            shown += f" · {note}"
         if stops and session.run_id in stops:
             shown += f" · {stop_note(*stops[session.run_id])}"
         rows.append(f"| {session.number} | {shown} | "

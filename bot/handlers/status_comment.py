@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from contextlib import nullcontext
 
 from sqlalchemy import select, update
 
@@ -39,11 +40,13 @@ def status_body(pr_sessions, *, closed: str | None, now: float, prefix: str, sto
     return f"{MARKER}\n### Copilot agent sessions\n\n{headline}\n\n{sessions_table(pr_sessions, now, highlight_running=True, stops=stops)}\n\n{hint(prefix)}"
 
 
-def request(runtime, *, installation_id: int, repository_id: int, repository: str, pr_number: int) -> None:
-    """Queue the update of a pull request's status comment, coalesced with other changes."""
+def request(runtime, *, installation_id: int, repository_id: int, repository: str, pr_number: int,
+            conn=None) -> None:
+    """Queue the update of a pull request's status comment, coalesced with other changes; in `conn`'s
+    transaction when given (with the change it shows)."""
     interval = runtime.settings.status_comment_interval
     window = int(time.time() // interval)
-    with runtime.engine.begin() as conn:
+    with nullcontext(conn) if conn is not None else runtime.engine.begin() as conn:
         runtime.queue.enqueue(conn, "status.update", dict(installation_id=installation_id,
                                                           repository_id=repository_id, repository=repository,
                                                           pr_number=pr_number),

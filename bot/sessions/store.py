@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from bot.db import backfill_budgets, dialect_insert, pull_commits, pull_requests, sessions
 from bot.redact import clipped
-from bot.sessions import model
+from bot.sessions import model, watchdog
 
 # A commit message as kept for the session page: its first part, redacted (a message is outside text).
 COMMIT_MESSAGE_LIMIT = 1000
@@ -61,6 +61,8 @@ def observe(engine: Engine, *, installation_id: int, repository_id: int, reposit
         values = dict(model.record_fields(merged), installation_id=installation_id, repository=repository,
                       starter=who, starter_source=source)
         values["created_at"] = values["created_at"] or row.created_at
+        if row.stuck is not None and not watchdog.holds(row.stuck, values["state"], row.timeline_outcome):
+            values.update(stuck=None, stuck_at=None)  # it started, or finished: the watchdog's mark is past
         if any(getattr(row, k) != v for k, v in values.items()):
             conn.execute(update(sessions).where(sessions.c.id == row.id).values(updated_at=now, **values))
         if merged.pr_number is not None and row.number is None:

@@ -107,6 +107,7 @@ def row_json(row: Row) -> dict:
         "state": row.state, "state_label": row.label, "running": row.running, "conclusion": row.conclusion,
         "starter": row.starter, "created_at": _iso(row.created_at), "started_at": _iso(row.started_at),
         "finished_at": _iso(row.finished_at), "run_attempt": row.run_attempt, "run_url": row.run_url,
+        "stuck": row.stuck, "stuck_label": row.stuck_label, "stuck_at": _iso(row.stuck_at),
         "html_url": request.host_url.rstrip("/") + request.script_root + row.page_path,
         "url": f"{request.host_url.rstrip('/')}{request.script_root}/api/sessions/{row.id}",
     }

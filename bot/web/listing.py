@@ -31,6 +31,16 @@ log = logging.getLogger(__name__)
 
 STOP_OUTCOMES = {"sending": "sending the cancel", "cancel_requested": "cancel requested", "cancelled": "cancelled",
                  "force_cancelled": "force-cancelled", "already_finished": "it had already finished"}
+# The watchdog's marks (bot/sessions/watchdog.py): a badge's words, and what the session page says of it.
+STUCK_LABELS = {"queued": "stuck in the queue", "running": "running too long", "unfinished": "never said it finished",
+                "gone": "run gone"}
+STUCK_TEXTS = {
+    "queued": "Queued longer than its repository allows: GitHub may have no runner for it.",
+    "running": "Running longer than its repository allows: it may be stuck.",
+    "unfinished": "Its run ended, but the pull request's timeline never showed Copilot finishing: "
+                  "GitHub may still show it as working.",
+    "gone": "GitHub no longer has its run (404), though it never ended here: there is no run left to cancel.",
+}
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,18 @@ class Row:
     run_url: str | None  # the Actions run
     pr_url: str | None
     page_path: str  # the session's page on this site: /sessions/<id>
+    stuck: str | None = None  # the watchdog's mark (STUCK_LABELS), or None
+    stuck_at: float | None = None  # when the watchdog set it
+
+    @property
+    def stuck_label(self) -> str | None:
+        """The badge's words for the watchdog's mark: `running too long`."""
+        return STUCK_LABELS.get(self.stuck or "")
+
+    @property
+    def stuck_text(self) -> str | None:
+        """What the watchdog's mark means, in a sentence."""
+        return STUCK_TEXTS.get(self.stuck or "")
 
     def duration(self, now: float) -> float | None:
         """Seconds from its start to its end, or to `now` while it runs."""
@@ -194,7 +216,8 @@ def _row(found, github_url: str) -> Row:
                number=found.number, state=found.state, label=LABELS.get(found.state, found.state),
                running=found.state in model.RUNNING, conclusion=found.conclusion, starter=found.starter,
                created_at=found.created_at, started_at=found.started_at, finished_at=found.finished_at,
-               run_attempt=found.run_attempt, run_url=found.html_url, pr_url=pr_url, page_path=f"/sessions/{found.id}")
+               run_attempt=found.run_attempt, run_url=found.html_url, pr_url=pr_url, page_path=f"/sessions/{found.id}",
+               stuck=found.stuck, stuck_at=found.stuck_at)
 
 
 def _timeline(row: Row, found, commits: list, stops: list) -> tuple[Event, ...]:
@@ -205,7 +228,7 @@ def _timeline(row: Row, found, commits: list, stops: list) -> tuple[Event, ...]:
     events += [Event("commit", commit.committed_at, (commit.message or "").strip().split("\n", 1)[0],
                      who=commit.author, sha=commit.sha) for commit in commits]
     for stop in stops:
-        where = "on the Agents page" if stop.via == "page" else "in a comment"
+        where = {"page": "on the Agents page", "watchdog": "by the watchdog"}.get(stop.via, "in a comment")
         events.append(Event("stop", stop.requested_at,
                             f"Stop asked for by {stop.stopped_by} {where}: {STOP_OUTCOMES.get(stop.outcome, stop.outcome)}",
                             who=stop.stopped_by, via=stop.via, outcome=stop.outcome))

@@ -1,13 +1,15 @@
 """The sessions list in a real browser: what a signed-in person sees, the filters, and a running session
-that finishes while the page is open."""
+that finishes (or is marked stuck) while the page is open."""
 
 from __future__ import annotations
 
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
+from bot import db
 from tests.browser.scene import TASKS, sign_in, visible_repositories
 
 pytestmark = pytest.mark.slow
@@ -74,3 +76,17 @@ def test_a_running_session_turns_finished_without_a_reload(page, scene):
     assert page.evaluate("() => window.notReloaded") is True
     assert polls and all(request.resource_type == "fetch" for request in polls)
     expect(rows(page)).to_have_count(len(VISIBLE_TASKS))  # the hidden session never arrives by the API either
+
+
+def test_a_session_the_watchdog_marks_shows_its_mark_without_a_reload(page, scene):
+    sign_in(page, scene)
+    row = page.locator(f"tr.session-row[data-session-id='{scene.session_id('queued')}']")
+    expect(row.locator("[data-field=stuck]")).to_be_hidden()
+    page.evaluate("() => { window.notReloaded = true; }")
+
+    with scene.stack.engine.begin() as conn:  # as bot/handlers/watchdog.py marks it
+        conn.execute(db.sessions.update().where(db.sessions.c.run_id == scene.task("queued").run_id)
+                     .values(stuck="queued", stuck_at=time.time()))
+    expect(row.locator("[data-field=stuck]")).to_be_visible(timeout=12_000)  # the script polls every 5 s
+    expect(row.locator("[data-field=stuck-word]")).to_have_text("stuck in the queue")
+    assert page.evaluate("() => window.notReloaded") is True

@@ -65,6 +65,8 @@
     badge.className = "state state-" + s.state;
     badge.querySelector(".octicon").className = "octicon " + stateIcon(s.state);
     setText(field(row, "state-word"), s.state_label || s.state);
+    field(row, "stuck").hidden = !s.stuck;
+    setText(field(row, "stuck-word"), s.stuck_label || "");
     setText(field(row, "repository"), s.repository);
     var title = field(row, "title");
     setText(title, pull.title || "Session " + s.id);
