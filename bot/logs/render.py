@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Callable
+from typing import Callable, Iterable
 
 from bot.logs.summary import MESSAGE_CHARS, Sample, ShellCommand, Summary
 from bot.inert import code_block, code_span, one_line, prose
@@ -21,13 +21,14 @@ def size(text: str) -> int:
 
 
 def summary_markdown(summary: Summary, *, state: str, duration: float | timedelta | None, run_url: str,
-           log_url: str, full: bool = False) -> str:
-    """The `/session log` comment body for `summary` (at most MAX_CHARS); `full` gives each section more room."""
+           log_url: str, full: bool = False, max_chars: int = MAX_CHARS) -> str:
+    """The `/session log` comment body for `summary` (at most `max_chars`, if the headline and footer
+    leave room for anything); `full` gives each section more room."""
     more = f"[the full log]({log_url})"
     headline = _headline(summary, state, duration, run_url, log_url)
     footer = _footer(summary)
     # Sections in order of importance, each with its share of what the headline and footer leave.
-    room = MAX_CHARS - size(headline) - size(footer) - 200
+    room = max_chars - size(headline) - size(footer) - 200
     shares = [(0.10, _progress), (0.15, _files), (0.40, _commands), (0.25, _final), (0.10, _errors)]
     if not full:
         room = min(room, 20_000)
@@ -41,7 +42,7 @@ def summary_markdown(summary: Summary, *, state: str, duration: float | timedelt
             parts.append(text)
     parts.append(footer)
     body = "\n\n".join(parts)
-    if size(body) > MAX_CHARS:  # a section overran its budget: never post what GitHub would refuse
+    if size(body) > max_chars:  # a section overran its budget: never post what GitHub would refuse
         body = f"{headline}\n\nThe summary is too long to post; see {more}.\n\n{footer}"
     return body
 
@@ -85,15 +86,16 @@ def _details(summary: str, body: str, *, open_: bool = False) -> str:
     return f"<details{' open' if open_ else ''}><summary>{summary}</summary>\n\n{body}\n\n</details>"
 
 
-def _fit(items: list[str], budget: int, missing: int, more: str) -> str:
-    """As many items as fit in `budget`, and a note of how many did not (`missing` were never kept)."""
+def _fit(items: Iterable[str], budget: int, missing: int, more: str, total: int | None = None) -> str:
+    """As many items as fit in `budget`, and a note of how many did not (`missing` were never kept);
+    `items` may be made as they are taken (of `total`), so a thousand files cost only those shown."""
     shown, used = [], 0
     for item in items:
         if used + size(item) + 1 > budget - 120:
             break
         shown.append(item)
         used += size(item) + 1
-    left = len(items) - len(shown) + missing
+    left = (len(items) if total is None else total) - len(shown) + missing
     if left:
         shown.append(f"… and {left} more: see {more}.")
     return "\n".join(shown)
@@ -136,9 +138,10 @@ def _files(s: Summary, budget: int, more: str, full: bool) -> str:
     blocks = []
     for title, files in groups:
         if files:
-            items = [f"- {code_span(f.path)}" + (f" ×{f.edits}" if f.edits > 1 else "") for f in files]
+            items = (f"- {code_span(f.path)}" + (f" ×{f.edits}" if f.edits > 1 else "") for f in files)
             missing = s.files_omitted if title == "Read only" else 0
-            blocks.append(f"**{title}** ({len(files)})\n" + _fit(items, budget // len(groups), missing, more))
+            blocks.append(f"**{title}** ({len(files)})\n" + _fit(items, budget // len(groups), missing, more,
+                                                                  total=len(files)))
     summary = f"Files: {s.creates} created, {_n(s.edits, 'edit')}, {_n(s.reads, 'read')}"
     return _details(summary, "\n\n".join(blocks))
 
