@@ -152,6 +152,8 @@ def test_five_hundred_sessions_with_the_longest_hostile_texts_stay_under_the_lim
 
     assert size(text) <= LIMIT and len(text) <= LIMIT
     assert folded(text)[0] == 500, "the newest summary is folded in"
+    shown = folded(text) + lines_of(text)
+    assert shown == list(range(500, 500 - len(shown), -1)), "the newest, folded, then a line each, none skipped"
     assert "| 500 |" in text and "earlier sessions not shown here: `/session list`" in text
     assert "earlier sessions: `/session log N` gives session N's." in text
     found = live(text)

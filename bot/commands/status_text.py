@@ -69,7 +69,7 @@ def summaries(pr_sessions, kept: dict[int, Kept], room: int, *, prefix: str, pub
         if not lines and len(folds) < MAX_FOLDS and (found.summary or found.failure):
             fold = _fold(session, found, min(FOLD_CHARS, room - used - LINES_RESERVE))
         part = fold or _line(session, prefix, public_url)  # from the first line on, one line each
-        if used + size(part) + 2 > room:
+        if left or used + size(part) + 2 > room:  # and every older one: those shown stay the newest
             left += 1
             continue
         (folds if fold else lines).append(part)
