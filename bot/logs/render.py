@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Callable, Iterable
+from typing import Callable
 
 from bot.logs.summary import MESSAGE_CHARS, Sample, ShellCommand, Summary
 from bot.inert import code_block, code_span, one_line, prose
@@ -86,16 +86,15 @@ def _details(summary: str, body: str, *, open_: bool = False) -> str:
     return f"<details{' open' if open_ else ''}><summary>{summary}</summary>\n\n{body}\n\n</details>"
 
 
-def _fit(items: Iterable[str], budget: int, missing: int, more: str, total: int | None = None) -> str:
-    """As many items as fit in `budget`, and a note of how many did not (`missing` were never kept);
-    `items` may be made as they are taken (of `total`), so a thousand files cost only those shown."""
+def _fit(items: list[str], budget: int, missing: int, more: str) -> str:
+    """As many items as fit in `budget`, and a note of how many did not (`missing` were never kept)."""
     shown, used = [], 0
     for item in items:
         if used + size(item) + 1 > budget - 120:
             break
         shown.append(item)
         used += size(item) + 1
-    left = (len(items) if total is None else total) - len(shown) + missing
+    left = len(items) - len(shown) + missing
     if left:
         shown.append(f"… and {left} more: see {more}.")
     return "\n".join(shown)
@@ -138,10 +137,9 @@ def _files(s: Summary, budget: int, more: str, full: bool) -> str:
     blocks = []
     for title, files in groups:
         if files:
-            items = (f"- {code_span(f.path)}" + (f" ×{f.edits}" if f.edits > 1 else "") for f in files)
+            items = [f"- {code_span(f.path)}" + (f" ×{f.edits}" if f.edits > 1 else "") for f in files]
             missing = s.files_omitted if title == "Read only" else 0
-            blocks.append(f"**{title}** ({len(files)})\n" + _fit(items, budget // len(groups), missing, more,
-                                                                  total=len(files)))
+            blocks.append(f"**{title}** ({len(files)})\n" + _fit(items, budget // len(groups), missing, more))
     summary = f"Files: {s.creates} created, {_n(s.edits, 'edit')}, {_n(s.reads, 'read')}"
     return _details(summary, "\n\n".join(blocks))
 
