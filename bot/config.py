@@ -84,6 +84,7 @@ class Settings:
     web_session_idle: float = 8 * 3600.0  # a sign-in unused this long ends (and its token is deleted)
     user_token_idle: float = 30 * 86400.0  # a token kept beyond the browser session, unused this long: deleted
     user_access_cache_ttl: float = 60.0  # which repositories a person can see, as GitHub last said
+    public_url: str | None = None  # where people reach the bot (its session pages); None: not linked
 
     @property
     def sign_in(self) -> bool:
@@ -141,6 +142,7 @@ SIMPLE = [
     ("WEB_SESSION_IDLE_SECONDS", "web_session_idle", seconds),
     ("USER_TOKEN_IDLE_SECONDS", "user_token_idle", seconds),
     ("USER_ACCESS_CACHE_SECONDS", "user_access_cache_ttl", seconds),
+    ("PUBLIC_URL", "public_url", http_url),
 ]
 
 

@@ -116,4 +116,7 @@ SETTINGS = (
                'A token kept beyond the browser session, unused this long, is deleted.'),
     Documented('USER_ACCESS_CACHE_SECONDS', '60',
                'How long GitHub\'s answer to "which repositories can this person see" is trusted by every process.'),
+    Documented('PUBLIC_URL', None,
+               "The bot's own address as people reach it (`https://bot.example.com`): the status comment links each "
+               "older session's log summary to its page there (`/sessions/<id>`). Unset: no links to the bot."),
 )

@@ -7,7 +7,12 @@ import time
 from bot.commands.invoke import NONE_YET
 from bot.commands.session_text import sessions_table
 from bot.commands.registry import command
+from bot.commands.status_text import fit_table
 from bot.sessions.queries import numbered_sessions
+
+
+# A pull request with hundreds of sessions has a longer table than GitHub takes in a comment (65,536).
+MAX_TABLE = 50_000
 
 
 @command("list", aliases=("status",), summary="List this pull request's agent sessions.")
@@ -17,4 +22,6 @@ def list_sessions(invocation, args) -> str:
         sessions = numbered_sessions(conn, invocation.run.repository_id, invocation.run.pr_number)
     if not sessions:
         return NONE_YET
-    return f"this pull request's Copilot agent sessions:\n\n{sessions_table(sessions, time.time())}"
+    table = fit_table(sessions_table(sessions, time.time()), MAX_TABLE,
+                      earlier=f"`{invocation.config.prefix} log N` summarises session N")
+    return f"this pull request's Copilot agent sessions:\n\n{table}"

@@ -1,8 +1,9 @@
 """`/session log [N|latest] [--full]`: what the agent did in a session, readable in a minute.
 
-A finished session's log is downloaded once, summarised while it streams, and the summary kept,
-so asking again costs no download. Summarising has a budget (LOG_SUMMARY_BUDGET_SECONDS): a log
-that cannot be summarised within it gets a reply saying so, once, with a link to read it on GitHub.
+A finished session's log is downloaded once, summarised while it streams, and the summary kept
+(bot/commands/kept_summaries.py), so asking again costs no download. Summarising has a budget
+(LOG_SUMMARY_BUDGET_SECONDS): a log that cannot be summarised within it gets a reply saying so, with
+a link to read it on GitHub, and is not downloaded again.
 GitHub writes a job's log only when it ends, so for a running session the reply shows what is
 visible now — the commits the agent pushed and its checklist — and the full summary is posted as
 a new comment (notifying the asker) when the session ends.
@@ -10,26 +11,24 @@ a new comment (notifying the asker) when the session ends.
 
 from __future__ import annotations
 
-import json
 import time
 
 from sqlalchemy import select, update
 
 from bot.commands import replies, session_text
 from bot.commands.arguments import Flag, Session
+from bot.commands.kept_summaries import NotSummarised, summary_of, unsummarised
 from bot.commands.registry import command
 from bot.commands.runs import load_run
-from bot.db import dialect_insert, log_requests, session_summaries, sessions
+from bot.db import dialect_insert, log_requests, sessions
 from bot.errors import TransientError
 from bot.github import api
 from bot.jobs import Job, handles
-from bot.log_summaries import LogNotReady, SummaryFailed, SummaryTimeout, summarise_run
+from bot.log_summaries import LogNotReady
 from bot.logs.render import summary_markdown
-from bot.logs.summary import Summary
 from bot.patterns import linear
 from bot.inert import one_line
 from bot.redact import redact
-from bot.sessions.queries import stored_summary
 
 _CHECKLIST = linear(r"^[ \t]*[-*] \[( |x|X)\] (.+)$", multiline=True)
 
@@ -47,8 +46,8 @@ def show_log(invocation, args) -> str:
         except LogNotReady as exc:
             # Finished a moment ago: GitHub writes the log shortly after; the queue retries.
             raise TransientError(f"GitHub has not published the log of session {session.number} yet") from exc
-        except (SummaryTimeout, SummaryFailed) as exc:
-            return unsummarised(invocation.runtime, session, exc)
+        except NotSummarised as exc:
+            return unsummarised(session, exc)
     _remember(invocation.runtime, invocation.run, session, args.full)
     return progress_so_far(invocation.client, session) + (
         "\n\nI will post the full summary here when the session ends.")
@@ -56,24 +55,10 @@ def show_log(invocation, args) -> str:
 
 def summary_comment(runtime, client, session, *, full: bool) -> str:
     """The rendered summary of a finished session, from the stored summary or its log."""
-    summary = _stored(runtime, session)
-    if summary is None:
-        summary = summarise_run(client, session.repository, session.run_id,
-                                budget=runtime.settings.log_summary_budget)
-        _store(runtime, session, summary)
+    summary = summary_of(runtime, client, session)
     duration = (session.finished_at or time.time()) - (session.started_at or session.created_at)
     return summary_markdown(summary, state=session.state, duration=duration, run_url=session.html_url,
                   log_url=session.html_url, full=full)
-
-
-def unsummarised(runtime, session, exc: SummaryTimeout | SummaryFailed) -> str:
-    """Why a finished session's log has no summary, and where to read it instead."""
-    if isinstance(exc, SummaryTimeout):
-        why = (f"could not be summarised in time (within {runtime.settings.log_summary_budget:g} s), "
-               "and asking again would take as long")
-    else:
-        why = "could not be summarised (the summariser stopped: out of memory, or a crash)"
-    return f"the log of session {session.number} {why}. The whole log is on GitHub: {session.html_url}"
 
 
 def progress_so_far(client, session) -> str:
@@ -92,20 +77,6 @@ def progress_so_far(client, session) -> str:
         lines.append(f"\n**Checklist** ({done}/{len(checklist)} done):")
         lines += [f"- {'☑' if mark.lower() == 'x' else '☐'} {one_line(redact(item))}" for mark, item in checklist[:30]]
     return "\n".join(lines)
-
-
-def _stored(runtime, session) -> Summary | None:
-    with runtime.engine.connect() as conn:
-        kept = stored_summary(conn, session)
-    return Summary.from_dict(json.loads(kept)) if kept else None
-
-
-def _store(runtime, session, summary: Summary) -> None:
-    values = dict(run_attempt=session.run_attempt, summary=json.dumps(summary.to_dict()), created_at=time.time())
-    with runtime.engine.begin() as conn:
-        statement = dialect_insert(conn, session_summaries).values(
-            repository_id=session.repository_id, run_id=session.run_id, **values)
-        conn.execute(statement.on_conflict_do_update(index_elements=["repository_id", "run_id"], set_=values))
 
 
 def _remember(runtime, run, session, full: bool) -> None:
@@ -129,8 +100,8 @@ def post_followup(runtime, job: Job) -> None:
     try:
         body = (f"session {session.number} has ended; here is its log.\n\n"
                 + summary_comment(runtime, client, session, full=request.full))
-    except (SummaryTimeout, SummaryFailed) as exc:  # told once, never retried: it would fail again
-        body = f"session {session.number} has ended, but " + unsummarised(runtime, session, exc)
+    except NotSummarised as exc:  # told once, never retried: it would fail again
+        body = f"session {session.number} has ended, but " + unsummarised(session, exc)
     # A new comment, not an edit: editing notifies nobody, and the asker is waiting for this.
     posted = replies.post_new(client, run, body, suffix="followup", retrying=job.attempts > 1)
     with runtime.engine.begin() as conn:

@@ -8,6 +8,7 @@ Where a delivery goes (`@on("event.action")` in the module named):
 - `timeline`       (job) a pull request's timeline into the index: who started each session;
 - `status_comment` workflow_run, workflow_job, pull_request: the one status comment per PR;
 - `log_followups`  workflow_run.completed: the log summaries people asked for while it ran;
+- `finish_summaries` workflow_run.completed: the summary on finish (folded into the status comment);
 - `comments`       issue_comment: command lines into command jobs (`bot/commands/` answers them);
 - `watchdog`       (periodic job) stuck sessions marked, their starter told once, auto-stop.
 
@@ -17,9 +18,10 @@ A test checks the registry follows it.
 """
 
 from bot.handlers import (installations, authorizations, backfill, index, timeline, status_comment, log_followups,
-                          comments, watchdog)
+                          finish_summaries, comments, watchdog)
 
-ORDER = (installations, authorizations, backfill, index, timeline, status_comment, log_followups, comments, watchdog)
+ORDER = (installations, authorizations, backfill, index, timeline, status_comment, log_followups, finish_summaries,
+         comments, watchdog)
 
 # Job kinds that are not webhook handlers' own.
 from bot import retention  # noqa: E402,F401  (periodic: the daily prune)

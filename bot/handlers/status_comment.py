@@ -14,6 +14,8 @@ from contextlib import nullcontext
 
 from sqlalchemy import select, update
 
+from bot.commands import status_text
+from bot.commands.kept_summaries import kept_of
 from bot.commands.registry import hint
 from bot.commands.session_text import sessions_table
 from bot.db import dialect_insert, jobs, pull_requests, session_stops, sessions, status_comments
@@ -27,9 +29,11 @@ from bot.sessions.queries import numbered_sessions
 MARKER = "<!-- session-bot:status -->"
 
 
-def status_body(pr_sessions, *, closed: str | None, now: float, prefix: str, stops: dict | None = None) -> str:
-    """The comment's body: the sessions table (the running one highlighted, who stopped which: `stops`)
-    and a hint naming the commands with the repository's `prefix`."""
+def status_body(pr_sessions, *, closed: str | None, now: float, prefix: str, stops: dict | None = None,
+                kept: dict | None = None, public_url: str | None = None) -> str:
+    """The comment's body: the sessions table (the running one highlighted, who stopped which: `stops`),
+    the kept log summaries (`kept`, by run id: bot/commands/status_text.py keeps it all under GitHub's
+    limit) and a hint naming the commands with the repository's `prefix`."""
     running = [s for s in pr_sessions if s.state in model.RUNNING]
     if closed:
         headline = f"This pull request was {closed}; this is the final record of its Copilot agent sessions."
@@ -37,7 +41,9 @@ def status_body(pr_sessions, *, closed: str | None, now: float, prefix: str, sto
         headline = f"Copilot is working: session {running[-1].number} is running."
     else:
         headline = "No Copilot agent session is running."
-    return f"{MARKER}\n### Copilot agent sessions\n\n{headline}\n\n{sessions_table(pr_sessions, now, highlight_running=True, stops=stops)}\n\n{hint(prefix)}"
+    return status_text.fitted(f"{MARKER}\n### Copilot agent sessions\n\n{headline}",
+                              sessions_table(pr_sessions, now, highlight_running=True, stops=stops), hint(prefix),
+                              pr_sessions, kept or {}, prefix=prefix, public_url=public_url)
 
 
 def request(runtime, *, installation_id: int, repository_id: int, repository: str, pr_number: int,
@@ -82,7 +88,12 @@ def pull_changed(ctx: Context) -> None:
 @handles("status.update")
 def update_status(runtime, job: Job) -> None:
     """Create or edit the status comment of one pull request."""
-    args = job.args
+    refresh(runtime, job.args, job)
+
+
+def refresh(runtime, args: dict, job: Job) -> bool:
+    """Create or edit the status comment of the pull request `args` names, as `job`; True when the
+    comment on GitHub now shows its latest state (False: the bot does not keep one there)."""
     engine = runtime.engine
     with engine.connect() as conn:
         pr_sessions = numbered_sessions(conn, args["repository_id"], args["pr_number"])
@@ -91,18 +102,23 @@ def update_status(runtime, job: Job) -> None:
             pull_requests.c.number == args["pr_number"])).first()
         stops = latest_stops(conn, args["repository_id"], [s.run_id for s in pr_sessions])
     if not any(not s.backfilled for s in pr_sessions):
-        return  # only backfilled sessions: the bot never comments on those
+        return False  # only backfilled sessions: the bot never comments on those
     closed = pull.state if pull and pull.state in ("closed", "merged") else None
     # The config before the body: the hint names the commands with the repository's prefix.
     client = runtime.github.installation(args["installation_id"])
     config, _problem, _sha = runtime.repo_configs.get(client, args["repository"])
-    body = status_body(pr_sessions, closed=closed, now=time.time(), prefix=config.prefix, stops=stops)
+    kept = None
+    if config.summary_on_finish:  # what is kept only: the status comment never downloads a log
+        with engine.connect() as conn:
+            kept = kept_of(conn, pr_sessions, newest=status_text.MAX_FOLDS)
+    body = status_body(pr_sessions, closed=closed, now=time.time(), prefix=config.prefix, stops=stops, kept=kept,
+                       public_url=runtime.settings.public_url)
     digest = hashlib.sha256(body.encode()).hexdigest()
     row, inherited = _claim(engine, args, job.id)
     if row.finalised or row.body_hash == digest:
-        return
+        return not row.finalised
     if not config.status_comment:
-        return  # the repository turned it off (an existing comment is left as it was)
+        return False  # the repository turned it off (an existing comment is left as it was)
     comment_id = row.comment_id
     if comment_id is None:
         if row.creating != job.id:
@@ -117,6 +133,7 @@ def update_status(runtime, job: Job) -> None:
         comment_id = api.post_comment(client, args["repository"], args["pr_number"], body)
     _set(engine, args, comment_id=comment_id, creating=None, body_hash=digest, finalised=bool(closed),
          edited_at=time.time())
+    return True
 
 
 def latest_stops(conn, repository_id: int, run_ids: list[int]) -> dict:

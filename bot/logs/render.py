@@ -22,13 +22,14 @@ def size(text: str) -> int:
 
 
 def summary_markdown(summary: Summary, *, state: str, duration: float | timedelta | None, run_url: str,
-           log_url: str, full: bool = False) -> str:
-    """The `/session log` comment body for `summary` (at most MAX_CHARS); `full` gives each section more room."""
+           log_url: str, full: bool = False, max_chars: int = MAX_CHARS) -> str:
+    """The `/session log` comment body for `summary` (at most `max_chars`, if the headline and footer
+    leave room for anything); `full` gives each section more room."""
     more = f"[the full log]({log_url})"
     headline = _headline(summary, state, duration, run_url, log_url)
     footer = _footer(summary)
     # Sections in order of importance, each with its share of what the headline and footer leave.
-    room = MAX_CHARS - size(headline) - size(footer) - 200
+    room = max_chars - size(headline) - size(footer) - 200
     shares = [(0.10, _progress), (0.15, _files), (0.40, _commands), (0.25, _final), (0.10, _errors)]
     if not full:
         room = min(room, 20_000)
@@ -42,7 +43,7 @@ def summary_markdown(summary: Summary, *, state: str, duration: float | timedelt
             parts.append(text)
     parts.append(footer)
     body = "\n\n".join(parts)
-    if size(body) > MAX_CHARS:  # a section overran its budget: never post what GitHub would refuse
+    if size(body) > max_chars:  # a section overran its budget: never post what GitHub would refuse
         body = f"{headline}\n\nThe summary is too long to post; see {more}.\n\n{footer}"
     return body
 

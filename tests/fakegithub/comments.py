@@ -8,12 +8,21 @@ from typing import TYPE_CHECKING
 
 from .objects import _rehome, account, node_id
 from .openapi import spec
-from .wire import Recorded, Response, error
+from .wire import DOCS, Recorded, Response, error
 
 if TYPE_CHECKING:
     from .server import FakeGitHub
 
 _ids = itertools.count(2_000_000_001)
+MAX_BODY = 65_536  # GitHub answers 422 to a longer comment body
+
+
+def _too_long(body: str) -> Response | None:
+    if len(body) <= MAX_BODY:
+        return None
+    return Response(422, {"message": "Validation Failed", "documentation_url": DOCS, "status": "422",
+                          "errors": [{"resource": "IssueComment", "code": "custom", "field": "body",
+                                      "message": f"body is too long (maximum is {MAX_BODY} characters)"}]})
 
 
 def register(fake: FakeGitHub) -> None:
@@ -45,6 +54,8 @@ def register(fake: FakeGitHub) -> None:
     @fake.route("POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments")
     def create_comment(req: Recorded, params: dict):
         repo = f"{params['owner']}/{params['repo']}"
+        if refused := _too_long(req.json["body"]):
+            return refused
         comment = add_comment(repo, params["issue_number"], req.json["body"], login="session-bot[bot]",
                               user_type="Bot")
         return 201, comment
@@ -60,6 +71,8 @@ def register(fake: FakeGitHub) -> None:
         comment = fake.comments.get(params["comment_id"])
         if comment is None or comment["_repo"] != f"{params['owner']}/{params['repo']}".lower():
             return error(404, "Not Found")
+        if refused := _too_long(req.json["body"]):
+            return refused
         comment.update(body=req.json["body"],
                        updated_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(fake.now())))
         return 200, _public(comment)
