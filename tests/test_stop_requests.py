@@ -82,6 +82,7 @@ def test_a_finished_session_cannot_be_stopped(bot, fake_github, session):
 
 def test_a_github_outage_delays_the_cancel_and_never_doubles_it(bot, fake_github, session):
     fake_github.fail("POST", CANCEL, status=502, times=1)
+    bot.runtime.queue.retry_base = 60  # the retry waits for the clock to move, however slow this drain is
     stop_requests.request_stop(bot.runtime, session, login=None)
     bot.drain()
     assert stops(bot)[0][-1] == "sending", "GitHub answered 502: the stop waits for its retry"
