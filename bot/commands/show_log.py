@@ -100,6 +100,8 @@ def post_followup(runtime, job: Job) -> None:
     try:
         body = (f"session {session.number} has ended; here is its log.\n\n"
                 + summary_comment(runtime, client, session, full=request.full))
+    except LogNotReady as exc:  # GitHub writes the log shortly after the run ends: the queue retries
+        raise TransientError(f"GitHub has not published the log of session {session.number} yet") from exc
     except NotSummarised as exc:  # told once, never retried: it would fail again
         body = f"session {session.number} has ended, but " + unsummarised(session, exc)
     # A new comment, not an edit: editing notifies nobody, and the asker is waiting for this.

@@ -236,6 +236,8 @@ def test_log_of_a_running_session_shows_progress_then_posts_the_summary_when_it_
     assert "Commits so far** (2)" in reply["body"] and "Fix the parser for \\@\u200bsomeone" in reply["body"]
     assert "Checklist** (1/2 done)" in reply["body"]
     fake_github.set_run_log(REPO, 5151, _agent_log_with_secrets())
+    # GitHub publishes a run's logs a little after the run ends: the first ask finds none yet.
+    fake_github.fail("GET", f"/repos/{REPO}/actions/runs/5151/logs", status=404, times=1)
     finished = hooks.run_at(running, "completed", conclusion="success", at=time.time())
     settle(bot, [("workflow_run", hooks.workflow_run("completed", fake_github, finished, INSTALLATION))])
     followups = [c for c in fake_github.comments_on(REPO, PR)
