@@ -59,6 +59,7 @@ class Settings:
     github_write_interval: float = 1.0
     github_ambiguous_wait: float = 10.0
     stop_grace_period: float = 60.0
+    stop_confirm_period: float = 300.0  # after a stopped run ended: how long Copilot's finish may take to show
     status_comment_interval: float = 10.0
     timeline_coalesce: float = 5.0
     permission_cache_ttl: float = 60.0
@@ -118,6 +119,7 @@ SIMPLE = [
     ("GITHUB_WRITE_INTERVAL_SECONDS", "github_write_interval", seconds),
     ("GITHUB_AMBIGUOUS_WAIT_SECONDS", "github_ambiguous_wait", seconds),
     ("STOP_GRACE_SECONDS", "stop_grace_period", seconds),
+    ("STOP_CONFIRM_SECONDS", "stop_confirm_period", seconds),
     ("STATUS_COMMENT_INTERVAL_SECONDS", "status_comment_interval", seconds),
     ("TIMELINE_COALESCE_SECONDS", "timeline_coalesce", seconds),
     ("PERMISSION_CACHE_SECONDS", "permission_cache_ttl", seconds),

@@ -70,6 +70,8 @@ SETTINGS = (
                "Average least time between two content-changing requests (comments, reactions, cancels) of one installation, per process, as GitHub's secondary-rate-limit guidance asks; a burst of 3 (one command's reaction, action and reply) goes at once."),
     Documented('STOP_GRACE_SECONDS', '60',
                'How long `/session stop` waits before force-cancelling a run.'),
+    Documented('STOP_CONFIRM_SECONDS', '300',
+               "After a stopped session's run ended, how long the bot waits for the pull request's timeline to show Copilot finished before it says, once on the pull request and on the session's page, that GitHub did not confirm the stop."),
     Documented('STATUS_COMMENT_INTERVAL_SECONDS', '10',
                "Least time between two edits of a PR's status comment."),
     Documented('TIMELINE_COALESCE_SECONDS', '5',

@@ -24,8 +24,8 @@ def log(number=None, full=False):
     return "log", {"session": SessionChoice(number), "full": full}
 
 
-def stop(number=None, every=False):
-    return "stop", {"session": SessionChoice(number, every)}
+def stop(number=None, every=False, reason=""):
+    return "stop", {"session": SessionChoice(number, every), "reason": reason}
 
 
 GRAMMAR = [
@@ -46,13 +46,23 @@ GRAMMAR = [
     ("/session stop 1",                 stop(1)),
     ("/session stop all",               stop(every=True)),
     ("/session stop ALL",               stop(every=True)),
+    # A session takes its word first, the reason the rest, as typed.
+    ("/session stop 2 wrong direction", stop(2, reason="wrong direction")),
+    ("/session stop #2  Wrong   Way",   stop(2, reason="Wrong Way")),
+    ("/session stop wrong direction",   stop(reason="wrong direction")),
+    ("/session stop all no longer needed", stop(every=True, reason="no longer needed")),
+    ("/session stop 1 now",             stop(1, reason="now")),
+    ("/session stop latest",            stop(reason="latest")),  # not a word of stop's: the reason
+    ("/session stop tests 2 and 3 fail", stop(reason="tests 2 and 3 fail")),
     ("/session log 0",                  Invalid("`log` takes a session number or `latest`, and `--full`")),
     ("/session log two",                Invalid("`log` takes a session number or `latest`, and `--full`")),
     ("/session log 1 2",                Invalid("`log` takes a session number or `latest`, and `--full`")),
     ("/session log \u00b2",             Invalid("`log` takes a session number or `latest`, and `--full`")),  # isdigit, not int
-    ("/session stop -1",                Invalid("`stop` takes a session number or `all`")),
-    ("/session stop 1 now",             Invalid("`stop` takes a session number or `all`")),
-    ("/session stop latest",            Invalid("`stop` takes a session number or `all`")),
+    # A number that names no session is a mistake, never the start of a reason (which would stop the latest).
+    ("/session stop -1",                Invalid("`stop` takes a session number or `all`, and a reason")),
+    ("/session stop 0 oops",            Invalid("`stop` takes a session number or `all`, and a reason")),
+    ("/session stop 1000000",           Invalid("`stop` takes a session number or `all`, and a reason")),
+    ("/session stop #2x wrong",         Invalid("`stop` takes a session number or `all`, and a reason")),
     ("/session list mine",              Invalid("it takes no arguments")),
     ("/session help me",                Invalid("it takes no arguments")),
     ("/session deploy",                 Invalid("that is not a command")),
@@ -83,7 +93,7 @@ def test_every_command_module_is_found_without_a_list():
 
 
 def test_the_help_and_the_hint_are_generated_with_the_repositorys_prefix():
-    assert "| `/agent stop [N\\|all]` | Stop the latest running session" in help_table("/agent")
+    assert "| `/agent stop [N\\|all] [reason…]` | Stop the latest running session" in help_table("/agent")
     assert "(alias: `status`)" in help_table("/agent")
     assert hint("/agent") == ("Comment `/agent list`, `/agent log [N]` or `/agent stop [N]` on this pull request; "
                               "`/agent help` for more.")

@@ -46,11 +46,11 @@ class Api:
     def get(self, path: str, **headers):
         return self._checked("GET", path, headers)
 
-    def post(self, path: str, **headers):
-        return self._checked("POST", path, headers)
+    def post(self, path: str, *, data: str | bytes | None = None, content_type: str | None = None, **headers):
+        return self._checked("POST", path, headers, data=data, content_type=content_type)
 
-    def _checked(self, method: str, path: str, headers: dict):
-        response = self.client.open(path, method=method, headers={**self.headers, **headers})
+    def _checked(self, method: str, path: str, headers: dict, **body):
+        response = self.client.open(path, method=method, headers={**self.headers, **headers}, **body)
         conforms(response, method, path)
         return response
 
@@ -195,6 +195,41 @@ def test_stop_records_the_stop_and_answers_202_with_the_session(api, engine):
     again = api.post(f"/api/sessions/{row.id}/stop")  # a second press: the first stop, not a second
     assert [e["kind"] for e in again.json["timeline"]].count("stop") == 1
     assert api.get(f"/api/sessions/{row.id}", **{"If-None-Match": before.headers["ETag"]}).status_code == 200
+
+
+def test_a_stop_takes_an_optional_reason_in_a_json_body(api, engine):
+    row = web_index.session(engine, 1, state="in_progress", pr=7)
+    hostile = "<b>wrong</b>\n direction @octocat ghp_" + "a" * 36
+    response = api.post(f"/api/sessions/{row.id}/stop", data=json.dumps({"reason": hostile}),
+                        content_type="application/json")
+    assert response.status_code == 202
+    [stop] = [e for e in response.json["timeline"] if e["kind"] == "stop"]
+    assert stop["reason"] == "<b>wrong</b> direction @octocat [redacted]", "redacted, one line, kept as text"
+    assert "reason: “<b>wrong</b> direction @octocat [redacted]”" in stop["text"]
+    assert response.json["stop_advice"] is None
+
+
+@pytest.mark.parametrize("data, content_type, status", [
+    ("[]", "application/json", 400),
+    ('{"reason": 3}', "application/json", 400),
+    ('{"reason": "x"}', "text/plain", 400),
+    ("{", "application/json", 400),
+    (json.dumps({"reason": "x" * 20_000}), "application/json", 413),
+])
+def test_a_stop_body_that_is_not_a_reason_is_refused_and_stops_nothing(api, engine, data, content_type, status):
+    row = web_index.session(engine, 1, state="in_progress", pr=7)
+    response = api.post(f"/api/sessions/{row.id}/stop", data=data, content_type=content_type)
+    assert response.status_code == status and response.json["message"]
+    assert [e["kind"] for e in api.get(f"/api/sessions/{row.id}").json["timeline"]].count("stop") == 0
+
+
+def test_stop_advice_when_github_did_not_confirm_the_stop(api, engine):
+    row = web_index.session(engine, 1, state="in_progress", pr=7)
+    web_index.stop(engine, row, by="hubot", via="comment", outcome="run_gone", at=row.created_at + 20)
+    body = api.get(f"/api/sessions/{row.id}").json
+    assert body["timeline"][-1]["outcome"] == "run_gone" and "its run is gone" in body["timeline"][-1]["text"]
+    assert body["stop_advice"]["headline"].startswith("GitHub no longer has this session's Actions run")
+    assert "report it to GitHub Support" in body["stop_advice"]["advice"]
 
 
 def test_stop_refused_is_403_and_a_finished_session_is_409(as_octo, api, engine, monkeypatch):

@@ -250,10 +250,11 @@ def test_the_stop_button_is_offered_only_to_people_allowed_to_stop(client, index
 @pytest.fixture
 def stop_path(monkeypatch):
     """The stop path (bot/commands/stop_requests.py, tested there), recording what it was asked."""
-    calls = type("Calls", (), {"requests": [], "raises": None})()
+    calls = type("Calls", (), {"requests": [], "reasons": [], "raises": None})()
 
-    def request_stop(runtime, session, *, login, via):
+    def request_stop(runtime, session, *, login, via, reason=None):
         calls.requests.append((session.id, login, via))
+        calls.reasons.append(reason)
         if calls.raises:
             raise calls.raises
 
@@ -272,6 +273,27 @@ def test_stop_redirects_to_the_session_page_which_shows_what_became_of_it(
     assert stop_path.requests == [(session_id, "monalisa", "page")]
     _, page = get(client, response.headers["Location"])
     assert page.one(id="stop-result")["data-outcome"] == outcome
+
+
+@pytest.mark.parametrize("form, reason", [
+    ({}, None),
+    ({"reason_choice": "wrong direction"}, "wrong direction"),
+    ({"reason": "  the spec\nchanged  "}, "the spec changed"),
+    ({"reason_choice": "mistake in the task", "reason": "it is issue 12, not 21"}, "mistake in the task: it is issue 12, not 21"),
+    ({"reason_choice": "<b>not one of ours</b>", "reason": ""}, None),  # only the page's own choices
+    ({"reason": "token ghp_" + "a" * 36}, "token [redacted]"),
+])
+def test_the_stop_form_offers_reasons_and_sends_the_one_given(client, index, monkeypatch, stop_path, may_stop,
+                                                               form, reason):
+    signed_in(monkeypatch)
+    may_stop.allowed = True
+    _, page = get(client, f"/sessions/{index.ids['running']}")
+    assert page.one("select", id="stop-reason-choice")["name"] == "reason_choice"
+    assert [option["value"] for option in page.find("option")] == [
+        "", "wrong direction", "mistake in the task", "no longer needed"]
+    assert page.one("input", id="stop-reason")["name"] == "reason"
+    client.post(f"/sessions/{index.ids['running']}/stop", data={"csrf_token": "test-csrf", **form})
+    assert stop_path.reasons == [reason]
 
 
 def test_a_refused_stop_says_why_on_the_page(client, index, monkeypatch, stop_path, may_stop):
@@ -342,6 +364,8 @@ def test_hostile_titles_logins_and_commit_messages_are_only_text(client, index, 
     hostile = web_index.session(engine, 4, state="in_progress", pr=9, starter=f"@mona{HOSTILE}")
     web_index.commit(engine, hostile, "0123456789", f"{HOSTILE} [x](javascript:alert(5)) @octocat",
                      at=hostile.created_at + 10, author=f"<i>{HOSTILE}</i>")
+    web_index.stop(engine, hostile, by="hubot", via="comment", outcome="cancel_requested", at=hostile.created_at + 20,
+                   reason=f"<b>{HOSTILE}</b> [x](javascript:alert(6)) @octocat #12")
     for path in ("/sessions", f"/sessions/{hostile.id}"):
         response, page = get(client, path)
         assert response.status_code == 200
@@ -352,6 +376,27 @@ def test_hostile_titles_logins_and_commit_messages_are_only_text(client, index, 
         assert f"{HOSTILE} <script>alert(2)</script> [x](javascript:alert(4)) @everyone" in text
         if path != "/sessions":
             assert f"{HOSTILE} [x](javascript:alert(5)) @octocat" in text and f"<i>{HOSTILE}</i>" in text
+            assert not page.find("b") and f"reason: “<b>{HOSTILE}</b> [x](javascript:alert(6)) @octocat #12”" in text
+
+
+@pytest.mark.parametrize("outcome, headline", [
+    ("run_gone", "GitHub no longer has this session's Actions run"),
+    ("unconfirmed", "GitHub has not confirmed that this session ended."),
+    ("cancelled", None),
+])
+def test_a_stop_github_did_not_confirm_says_so_and_what_to_do(client, index, outcome, headline):
+    row = index.rows["running"]
+    web_index.stop(index.engine, row, by="hubot", via="page", outcome=outcome, at=row.created_at + 20,
+                   reason="no longer needed")
+    _, page = get(client, f"/sessions/{row.id}")
+    [stop] = page.find("li", data_kind="stop")
+    assert stop["data-outcome"] == outcome and "reason: “no longer needed”" in page.all_text
+    if headline is None:
+        assert not page.find(id="stop-advice")
+    else:
+        assert page.one("div", id="stop-advice") and headline in page.all_text
+        assert "nothing more runs on Actions" in page.all_text.replace("Nothing", "nothing")
+        assert "report it to GitHub Support" in page.all_text
 
 
 def test_a_run_url_that_is_not_a_web_address_is_no_link(client, index):

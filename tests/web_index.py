@@ -57,13 +57,13 @@ def pull(engine, number: int, title: str, *, repository_id: int = 101) -> None:
         "updated_at": "2025-06-15T10:00:00Z", "merged_at": None})
 
 
-def stop(engine, row, *, by: str, via: str, outcome: str, at: float) -> None:
+def stop(engine, row, *, by: str, via: str, outcome: str, at: float, reason: str | None = None) -> None:
     """A stop of the session's run, as the stop path records it."""
     with engine.begin() as conn:
         conn.execute(insert(session_stops).values(
             installation_id=row.installation_id, repository_id=row.repository_id, repository=row.repository,
             run_id=row.run_id, command_run_id=None if via == "page" else 1, via=via, stopped_by=by,
-            requested_at=at, outcome=outcome, updated_at=at))
+            requested_at=at, outcome=outcome, reason=reason, updated_at=at))
 
 
 def summary(engine, row, data: dict) -> None:

@@ -48,8 +48,11 @@ class Session:
         words = [f"`{w}`" for w in (self.latest, self.every) if w]
         return " or ".join(["a session number", *words])
 
-    def take(self, words: list[str]) -> tuple[SessionChoice, list[str]]:
-        """The choice the first word makes (if it is one), and the words left."""
+    def take(self, words: list[str]) -> tuple[SessionChoice | None, list[str]]:
+        """The choice the first word makes (if it is one), and the words left; None when the first
+        word reads as a number but names no session (`0`, `-1`, `#1x`): the line is malformed, so a
+        mistyped number never becomes the first word of a reason, and `/session stop 0 …` never
+        stops the latest session instead."""
         if words:
             first = words[0].lower()
             if self.latest and first == self.latest:
@@ -58,6 +61,8 @@ class Session:
                 return SessionChoice(every=True), words[1:]
             if (number := _number(words[0])) is not None:
                 return SessionChoice(number=number), words[1:]
+            if first.lstrip("#-")[:1].isdigit():
+                return None, words
         return SessionChoice(), words
 
 
@@ -138,10 +143,14 @@ class Arguments:
 
 
 def read(arguments: tuple[Argument, ...], words: list[str]) -> Arguments | None:
-    """The arguments `words` give, or None when a word is left that none of them takes."""
+    """The arguments `words` give, or None when a word is left that none of them takes (or one
+    cannot read the word meant for it). A session takes its word before a reason takes the rest:
+    `stop 2 wrong direction` is session 2, `stop wrong direction` the latest, both with a reason."""
     values: dict[str, Any] = {}
     for argument in sorted(arguments, key=lambda a: not isinstance(a, Flag)):  # flags first: they stand anywhere
         values[argument.name], words = argument.take(words)
+        if values[argument.name] is None:
+            return None
     return None if words else Arguments(values)
 
 

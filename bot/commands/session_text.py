@@ -54,14 +54,18 @@ def person(login: str | None) -> str:
 
 
 STOP_OUTCOMES = {"sending": "stop requested", "cancel_requested": "stop requested", "cancelled": "stopped",
-                 "force_cancelled": "stopped (force-cancelled)", "already_finished": "stop came too late"}
+                 "force_cancelled": "stopped (force-cancelled)", "already_finished": "stop came too late",
+                 "run_gone": "stopped (its run is gone)", "unconfirmed": "stopped (GitHub did not confirm)"}
+REASON_IN_TABLE = 140  # a reason is kept up to 300 characters; a table cell shows its start
 
 
-def stop_note(stopped_by: str, via: str, outcome: str) -> str:
-    """`stopped by mona (Agents page)`: who stopped a session and how it went, for a table cell."""
+def stop_note(stopped_by: str, via: str, outcome: str, reason: str | None = None) -> str:
+    """`stopped by mona (Agents page): “no longer needed”`: who stopped a session, how it went and
+    why, for a table cell."""
     where = " (Agents page)" if via == "page" else ""
     who = "the operator" if stopped_by == "operator" and via == "page" else person(stopped_by)
-    return f"{STOP_OUTCOMES.get(outcome, outcome)} by {who}{where}"
+    why = f": “{table_cell(reason, REASON_IN_TABLE)}”" if reason else ""
+    return f"{STOP_OUTCOMES.get(outcome, outcome)} by {who}{where}{why}"
 
 
 # What the watchdog's marks (bot/sessions/watchdog.py) say where no time is counted.
@@ -80,7 +84,7 @@ def stuck_note(session, now: float) -> str | None:
 
 def sessions_table(sessions, now: float, *, highlight_running: bool = False, stops: dict | None = None) -> str:
     """The markdown table of a pull request's sessions (shared with the status comment); `stops` maps a
-    run id to its latest stop's (stopped_by, via, outcome)."""
+    run id to its latest stop's (stopped_by, via, outcome, reason)."""
     rows = ["| # | State | Started by | Started | Duration | Links |", "|---|---|---|---|---|---|"]
     for session in sessions:
         links = f"[run]({session.html_url})" if session.html_url else "—"

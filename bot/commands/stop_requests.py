@@ -15,13 +15,18 @@ from sqlalchemy import select
 
 from bot.commands import session_text
 from bot.commands.invoke import asker_for
-from bot.commands.stop_sessions import POLICY, send_cancel, stop_awaiting
+from bot.commands.stop_checks import OPERATOR, stop_awaiting
+from bot.commands.stop_sessions import POLICY, send_cancel, stop_reason
 from bot.db import session_stops
 from bot.jobs import URGENT, Job, handles
 
-OPERATOR = "operator"  # who `stopped_by` names for a stop made with the operator's ADMIN_TOKEN
+__all__ = ["BOT", "OPERATOR", "REASONS", "AlreadyFinished", "StopRefused", "StopRequest", "may_stop", "reason_from",
+           "refusal", "request_stop"]
+
 BOT = "session-bot"  # who `stopped_by` names for the watchdog's automatic stop (via="watchdog")
 PENDING = ("sending", "cancel_requested")
+# The reasons the page offers to choose from (free text may say anything else).
+REASONS = ("wrong direction", "mistake in the task", "no longer needed")
 
 
 class StopRefused(Exception):
@@ -61,10 +66,18 @@ def refusal(runtime, session) -> str:
     return f"Only {POLICY.for_repository(config).refusal_who} may stop a session."
 
 
+def reason_from(choice: str | None, text: str | None) -> str | None:
+    """The page's reason: one of REASONS chosen (anything else is ignored), free text, or both
+    ("wrong direction: …"); redacted, on one line and clipped as every stop's reason."""
+    chosen = choice if choice in REASONS else None
+    return stop_reason(": ".join(part for part in (chosen, text) if part and part.strip()))
+
+
 def request_stop(runtime, session, *, login: str | None, via: str = "page", reason: str | None = None) -> StopRequest:
     """Record a stop of `session` by `login` (None: the operator, or the bot itself when `via` is
-    "watchdog"), with its `reason` (already redacted and one line), and queue its cancel; raises
-    AlreadyFinished or StopRefused. A stop already on its way is returned instead of a new one."""
+    "watchdog"), with its `reason` (redacted, made one line and clipped here), and queue its cancel;
+    raises AlreadyFinished or StopRefused. A stop already on its way is returned instead of a new one."""
+    reason = stop_reason(reason)
     if session.state not in session_text.RUNNING:
         raise AlreadyFinished(f"session {session.number or session.id} already finished: "
                               f"{session_text.STATES.get(session.state, ('', session.state))[1]}.")

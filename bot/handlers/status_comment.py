@@ -18,13 +18,13 @@ from bot.commands import status_text
 from bot.commands.kept_summaries import kept_of
 from bot.commands.registry import hint
 from bot.commands.session_text import sessions_table
-from bot.db import dialect_insert, jobs, pull_requests, session_stops, sessions, status_comments
+from bot.db import dialect_insert, jobs, pull_requests, sessions, status_comments
 from bot.errors import RetryLater
 from bot.events import Context, on
 from bot.github import api
 from bot.jobs import Job, handles
 from bot.sessions import model
-from bot.sessions.queries import numbered_sessions
+from bot.sessions.queries import latest_stops, numbered_sessions
 
 MARKER = "<!-- session-bot:status -->"
 
@@ -134,17 +134,6 @@ def refresh(runtime, args: dict, job: Job) -> bool:
     _set(engine, args, comment_id=comment_id, creating=None, body_hash=digest, finalised=bool(closed),
          edited_at=time.time())
     return True
-
-
-def latest_stops(conn, repository_id: int, run_ids: list[int]) -> dict:
-    """The latest stop of each run that has one: run id → (stopped_by, via, outcome)."""
-    if not run_ids:
-        return {}
-    rows = conn.execute(select(session_stops.c.run_id, session_stops.c.stopped_by, session_stops.c.via,
-                               session_stops.c.outcome)
-                        .where(session_stops.c.repository_id == repository_id, session_stops.c.run_id.in_(run_ids))
-                        .order_by(session_stops.c.id)).all()
-    return {row.run_id: (row.stopped_by, row.via, row.outcome) for row in rows}
 
 
 def _claim(engine, args: dict, job_id: int):

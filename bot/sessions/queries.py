@@ -109,6 +109,12 @@ def commits_of_session(conn: Connection, session) -> list:
                         .order_by(pull_commits.c.committed_at, pull_commits.c.sha)).all()
 
 
+def session_of_run(conn: Connection, repository_id: int, run_id: int):
+    """The index's row of run `run_id`'s session, or None."""
+    return conn.execute(select(sessions).where(sessions.c.repository_id == repository_id,
+                                               sessions.c.run_id == run_id)).first()
+
+
 def has_session(engine: Engine, repository_id: int, run_id: int) -> bool:
     """Whether the index knows run `run_id` as a session."""
     with engine.connect() as conn:
@@ -239,6 +245,17 @@ def stops_of_session(conn: Connection, session) -> list:
     return conn.execute(select(session_stops).where(session_stops.c.repository_id == session.repository_id,
                                                     session_stops.c.run_id == session.run_id)
                         .order_by(session_stops.c.requested_at, session_stops.c.id)).all()
+
+
+def latest_stops(conn: Connection, repository_id: int, run_ids: list[int]) -> dict:
+    """The latest stop of each run that has one: run id → (stopped_by, via, outcome, reason)."""
+    if not run_ids:
+        return {}
+    rows = conn.execute(select(session_stops.c.run_id, session_stops.c.stopped_by, session_stops.c.via,
+                               session_stops.c.outcome, session_stops.c.reason)
+                        .where(session_stops.c.repository_id == repository_id, session_stops.c.run_id.in_(run_ids))
+                        .order_by(session_stops.c.id)).all()
+    return {row.run_id: (row.stopped_by, row.via, row.outcome, row.reason) for row in rows}
 
 
 def stored_summary(conn: Connection, session) -> str | None:

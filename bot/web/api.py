@@ -22,6 +22,7 @@ from bot.web.viewer import Viewer
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 
 _MAX_ID = 2**63 - 1  # the largest id either database keeps; anything past it names no session
+MAX_STOP_BODY = 16 * 1024  # a stop's JSON body: a reason is kept to 300 characters
 
 
 class ApiError(Exception):
@@ -72,13 +73,15 @@ def show_session(session_id: str):
 
 @blueprint.post("/sessions/<session_id>/stop")
 def stop_session(session_id: str):
-    """Ask for the session's run to be cancelled, as `/session stop` does; 202 with the session."""
+    """Ask for the session's run to be cancelled, as `/session stop` does, with an optional `reason`
+    in a JSON body; 202 with the session."""
     runtime, viewer = current_runtime(), _viewer()
     found = find_session(runtime, viewer, _id(session_id))
     if found is None:
         raise ApiError(404, "Not Found")
+    reason = _reason()
     try:
-        stop_requests.request_stop(runtime, found, login=viewer.login, via="page")
+        stop_requests.request_stop(runtime, found, login=viewer.login, via="page", reason=reason)
     except stop_requests.StopRefused as refused:
         raise ApiError(403, str(refused)) from None
     except stop_requests.AlreadyFinished as finished:
@@ -118,11 +121,27 @@ def detail_json(found: Detail) -> dict:
     return {
         **row_json(found.row),
         "timeline": [{"kind": e.kind, "at": _iso(e.at), "text": e.text, "who": e.who, "sha": e.sha, "via": e.via,
-                      "outcome": e.outcome} for e in found.timeline],
+                      "outcome": e.outcome, "reason": e.reason} for e in found.timeline],
         "log_html": None if found.log_html is None else str(found.log_html),
         "log_note": found.log_note,
         "can_stop": found.can_stop,
+        "stop_advice": None if found.stop_advice is None else dict(zip(("headline", "advice"), found.stop_advice)),
     }
+
+
+def _reason() -> str | None:
+    """The stop's `reason` from the request's JSON body, if it has one (no body: no reason)."""
+    request.max_content_length = MAX_STOP_BODY  # larger: 413, before anything is read
+    if not request.get_data(cache=True):
+        return None
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, 'The body must be a JSON object (Content-Type: application/json), such as '
+                            '{"reason": "no longer needed"}.')
+    reason = body.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise ApiError(400, "`reason` must be a string.")
+    return reason
 
 
 def _viewer() -> Viewer:

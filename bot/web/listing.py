@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, is_dataclass
 
 from markupsafe import Markup
 
-from bot.commands import stop_requests
+from bot.commands import stop_checks, stop_requests
 from bot.errors import PermanentError, RetryLater, TransientError
 from bot.logs.render import summary_markdown
 from bot.logs.summary import Summary
@@ -30,7 +30,8 @@ __all__ = ["BadFilter", "Detail", "Event", "Filters", "LABELS", "Listing", "Row"
 log = logging.getLogger(__name__)
 
 STOP_OUTCOMES = {"sending": "sending the cancel", "cancel_requested": "cancel requested", "cancelled": "cancelled",
-                 "force_cancelled": "force-cancelled", "already_finished": "it had already finished"}
+                 "force_cancelled": "force-cancelled", "already_finished": "it had already finished",
+                 "run_gone": "its run is gone", "unconfirmed": "cancelled, but GitHub did not confirm it ended"}
 # The watchdog's marks (bot/sessions/watchdog.py): a badge's words, and what the session page says of it.
 STUCK_LABELS = {"queued": "stuck in the queue", "running": "running too long", "unfinished": "never said it finished",
                 "gone": "run gone"}
@@ -135,6 +136,7 @@ class Event:
     sha: str | None = None  # a commit's
     via: str | None = None  # a stop's: "comment" or "page"
     outcome: str | None = None  # a stop's outcome (STOP_OUTCOMES), or the state a session finished in
+    reason: str | None = None  # a stop's, as the person gave it (redacted, one line)
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,7 @@ class Detail:
     log_html: Markup | None  # the `/session log` summary, sanitised; None when there is none to show
     log_note: str | None  # why there is no summary (still running, or none kept yet)
     can_stop: bool
+    stop_advice: tuple[str, str] | None  # (headline, what to do) when GitHub did not confirm its stop
     version: str  # changes whenever anything above does: the API's ETag
 
 
@@ -180,8 +183,8 @@ def detail(runtime, viewer: Viewer, session_id: int) -> Detail | None:
         return None
     row = _row(found, runtime.settings.github_url)
     with runtime.engine.connect() as conn:
-        timeline = _timeline(row, found, queries.commits_of_session(conn, found),
-                             queries.stops_of_session(conn, found))
+        stops = queries.stops_of_session(conn, found)
+        timeline = _timeline(row, found, queries.commits_of_session(conn, found), stops)
         stored = None if row.running else queries.stored_summary(conn, found)
     log_html, log_note = None, None
     if row.running:
@@ -194,7 +197,9 @@ def detail(runtime, viewer: Viewer, session_id: int) -> Detail | None:
             Summary.from_dict(json.loads(stored)), state=row.state, duration=row.duration(now=0.0),
             run_url=row.run_url or "", log_url=row.run_url or ""))
     can_stop = row.running and _may_stop(runtime, found, viewer)
-    parts = dict(row=row, timeline=timeline, log_html=log_html, log_note=log_note, can_stop=can_stop)
+    stop_advice = stop_checks.ADVICE.get(stops[-1].outcome) if stops else None
+    parts = dict(row=row, timeline=timeline, log_html=log_html, log_note=log_note, can_stop=can_stop,
+                 stop_advice=stop_advice)
     return Detail(**parts, version=_version(parts))
 
 
@@ -229,9 +234,10 @@ def _timeline(row: Row, found, commits: list, stops: list) -> tuple[Event, ...]:
                      who=commit.author, sha=commit.sha) for commit in commits]
     for stop in stops:
         where = {"page": "on the Agents page", "watchdog": "by the watchdog"}.get(stop.via, "in a comment")
+        why = f" · reason: “{stop.reason}”" if stop.reason else ""
         events.append(Event("stop", stop.requested_at,
-                            f"Stop asked for by {stop.stopped_by} {where}: {STOP_OUTCOMES.get(stop.outcome, stop.outcome)}",
-                            who=stop.stopped_by, via=stop.via, outcome=stop.outcome))
+                            f"Stop asked for by {stop.stopped_by} {where}: {STOP_OUTCOMES.get(stop.outcome, stop.outcome)}{why}",
+                            who=stop.stopped_by, via=stop.via, outcome=stop.outcome, reason=stop.reason))
     if not row.running:
         said = {"finished": "; the agent said it finished", "failed": "; the agent said it failed"}
         conclusion = f" (conclusion: {row.conclusion})" if row.conclusion else ""

@@ -1,4 +1,4 @@
-"""The Agents page's HTML: `/`, `/sessions` (the list), `/sessions/<id>` (one session) and its Stop form.
+"""The Agents page's HTML: `/`, `/sessions` (the list), `/sessions/<id>` (one session) and its Stop form (with a reason).
 
 Server-rendered and complete without JavaScript; `static/sessions.js` only keeps a list current and
 durations live. What a page shows comes from the index (bot/web/listing.py), narrowed to what the
@@ -115,7 +115,7 @@ def session_page(session_id: int):
     if found is None:
         return error(*NOT_FOUND)
     return page("session.html", active="sessions", detail=found,
-                stop_result=STOP_RESULTS.get(request.args.get("stop", "")))
+                stop_result=STOP_RESULTS.get(request.args.get("stop", "")), stop_reasons=stop_requests.REASONS)
 
 
 @blueprint.post("/sessions/<int:session_id>/stop")
@@ -128,12 +128,13 @@ def stop(session_id: int):
     found = listing.find_session(runtime, viewer, session_id)
     if found is None:
         return error(*NOT_FOUND)
+    reason = stop_requests.reason_from(request.form.get("reason_choice"), request.form.get("reason"))
     try:
-        stop_requests.request_stop(runtime, found, login=viewer.login, via="page")
+        stop_requests.request_stop(runtime, found, login=viewer.login, via="page", reason=reason)
     except stop_requests.StopRefused as refused:
         result = StopResult("refused", str(refused), error=True)
         return page("session.html", 403, active="sessions", detail=listing.detail(runtime, viewer, session_id),
-                    stop_result=result)
+                    stop_result=result, stop_reasons=stop_requests.REASONS)
     except stop_requests.AlreadyFinished:
         outcome = "finished"
     else:

@@ -1,4 +1,4 @@
-"""One session's page in a real browser: opened from the list, its timeline and log, and Stop."""
+"""One session's page in a real browser: opened from the list, its timeline and log, and Stop (with a reason)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ def test_stopping_a_running_session_from_its_page(page, scene):
     expect(page.locator("#log-note")).to_be_visible()  # the log comes when the run ends
     expect(page.locator("#timeline > li[data-kind=commit] .commit-message")).to_have_text(list(task.commits))
 
+    page.get_by_label("Reason").select_option("mistake in the task")
+    page.get_by_label("In your words").fill("it is issue 12, not 21")
     page.locator("#stop-button").click()
     expect(page.locator("#stop-result")).to_have_attribute("data-outcome", "requested")
     expect(page).to_have_url(f"{scene.url}/sessions/{session_id}?stop=requested")
@@ -42,6 +44,8 @@ def test_stopping_a_running_session_from_its_page(page, scene):
     page.goto(f"/sessions/{session_id}")
     expect(page.locator("article#session")).to_have_attribute("data-state", "cancelled")
     expect(page.locator("#timeline > li[data-kind=stop]")).to_contain_text("monalisa")
+    expect(page.locator("#timeline > li[data-kind=stop]")).to_contain_text(
+        "reason: “mistake in the task: it is issue 12, not 21”")
     expect(page.locator("#stop-button")).to_have_count(0)
 
 

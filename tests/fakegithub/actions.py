@@ -112,6 +112,11 @@ class ActionsState:
         self.pulls.setdefault(full_name.lower(), {})[number] = pull
         return pull
 
+    def delete_run(self, full_name: str, run_id: int) -> None:
+        """The run is gone, as after `DELETE …/actions/runs/{run_id}` or a vanished runner's cleanup:
+        GitHub answers 404 for it from now on (to GET, cancel and force-cancel alike)."""
+        self.runs.get(full_name.lower(), {}).pop(run_id, None)
+
     def add_timeline_event(self, full_name: str, number: int, event: str = "copilot_work_started", *,
                            actor: str = "monalisa", created_at: float | None = None) -> dict:
         """Append an issue event (e.g. `copilot_work_started`) to a pull request's timeline."""
@@ -131,6 +136,7 @@ def register(fake: FakeGitHub) -> None:
     state = ActionsState(fake)
     fake.actions = state
     fake.add_run, fake.add_pull, fake.add_timeline_event = state.add_run, state.add_pull, state.add_timeline_event
+    fake.delete_run = state.delete_run
 
     def repo_key(params: dict) -> str:
         return f"{params['owner']}/{params['repo']}".lower()

@@ -17,8 +17,12 @@ if TYPE_CHECKING:
 
 def register(fake: FakeGitHub) -> None:
     """`fake.cancel_takes_effect` (default True): whether a plain cancel stops the run; a run that
-    ignores it stays `in_progress` until force-cancelled. `fake.add_commit(repo, number, message)`."""
+    ignores it stays `in_progress` until force-cancelled. `fake.cancel_finishes_work` (default True):
+    whether Copilot then says so on the pull request's timeline (`copilot_work_finished`), as it does
+    for work it said it started there; False: the session GitHub's panel keeps showing as running.
+    `fake.add_commit(repo, number, message)`."""
     fake.cancel_takes_effect = True
+    fake.cancel_finishes_work = True
     commits: dict[tuple[str, int], list[dict]] = {}
 
     def run_of(params: dict) -> dict | None:
@@ -26,6 +30,19 @@ def register(fake: FakeGitHub) -> None:
 
     def stop(run: dict) -> None:
         run.update(status="completed", conclusion="cancelled", updated_at=iso(fake.now()))
+        if fake.cancel_finishes_work:
+            finish_work(run)
+
+    def finish_work(run: dict) -> None:
+        """`copilot_work_finished` on the timeline of the run's pull request, if Copilot started work there."""
+        repo = run["repository"]["full_name"]
+        pulls = fake.actions.pulls.get(repo.lower(), {})
+        numbers = [p["number"] for p in run["pull_requests"]] or [
+            number for number, pull in pulls.items() if pull["head"]["ref"] == run["head_branch"]]
+        for number in numbers:
+            events = fake.actions.timelines.get((repo.lower(), number), [])
+            if any(event.get("event") == "copilot_work_started" for event in events):
+                fake.add_timeline_event(repo, number, "copilot_work_finished", actor="Copilot", created_at=fake.now())
 
     @fake.route("POST", "/repos/{owner}/{repo}/actions/runs/{run_id}/cancel")
     def cancel(req: Recorded, params: dict):

@@ -30,7 +30,7 @@ def test_help_reacts_then_replies_once_quoting_the_command_and_mentioning_the_co
     assert [r["content"] for r in fake_github.reactions[made["id"]]] == ["eyes"]
     [reply] = replies(fake_github, made)
     assert "> `/session help`" in reply["body"] and "@hubot" in reply["body"]
-    assert "| `/session stop [N\\|all]` |" in reply["body"]
+    assert "| `/session stop [N\\|all] [reason…]` |" in reply["body"]
 
 
 def test_list_shows_the_pull_requests_sessions(bot, fake_github, running):
@@ -75,6 +75,23 @@ def test_stop_by_a_writer_cancels_the_run_once_and_records_who(bot, fake_github,
     with bot.engine.connect() as conn:
         stop = conn.execute(select(db.session_stops)).one()
     assert (stop.stopped_by, stop.run_id) == ("hubot", 5151)
+
+
+def test_a_stop_with_a_reason_keeps_it_and_the_status_comment_shows_it_once_github_confirmed(
+        bot, fake_github, running):
+    fake_github.permissions[(REPO, "hubot")] = "write"
+    # Copilot said it started (the run was created 120 s before `running` returned); the cancel adds its finish.
+    fake_github.add_timeline_event(REPO, PR, "copilot_work_started", actor="monalisa", created_at=time.time() - 115)
+
+    made, _ = comment(bot, fake_github, "/session stop 1 no longer needed")
+
+    [reply] = replies(fake_github, made)
+    assert "session 1: cancel requested" in reply["body"] and "reason: “no longer needed”" in reply["body"]
+    bot.wait_until(lambda: _stop_outcome(bot) == "cancelled", what="the check after the grace period")
+    with bot.engine.connect() as conn:
+        assert conn.execute(select(db.session_stops.c.reason)).scalar() == "no longer needed"
+    bot.wait_until(lambda: "stopped by hubot: “no longer needed”" in _status_comments(fake_github)[0]["body"],
+                   what="the status comment's edit, with no webhook to prompt it")
 
 
 def test_a_run_that_ignores_its_cancel_is_force_cancelled_after_the_grace_period(bot, fake_github, running):

@@ -18,6 +18,7 @@ from hypothesis import assume, example, given, strategies as st
 from bot.commands import show_log as log_command, replies
 from bot.commands.session_text import sessions_table
 from bot.commands.dispatch import config_notice
+from bot.commands.stop_checks import ADVICE, notice_body
 from bot.commands.registry import Invalid, help_table, hint, not_understood
 from bot.inert import ZWSP, code_block, code_span, one_line, prose
 from bot.logs.render import summary_markdown
@@ -103,10 +104,20 @@ def sessions_table_reply(text: str) -> str:
                               job_id=2, starter=text, created_at=time.time(), started_at=time.time(), finished_at=None,
                               run_id=1)
     return sessions_table([session, session], time.time(), highlight_running=True,
-                          stops={1: (text, "page", "cancel_requested")})
+                          stops={1: (text, "page", "cancel_requested", text)})
 
 
-PATHS = [log_reply, progress_reply, command_reply, config_reply, prefix_reply, error_line, sessions_table_reply]
+def stop_notice(text: str) -> str:
+    """The notice of a stop GitHub did not confirm: the stop's reason, and a stopper who is not a login
+    (logins come from GitHub; one that could be mentioned is, as a notice means to)."""
+    session = SimpleNamespace(number=1, starter="monalisa", html_url="https://github.com/o/r/actions/runs/1")
+    stops = [SimpleNamespace(stopped_by="hubot", via="comment", reason=text),
+             SimpleNamespace(stopped_by="!" + text, via="page", reason=text)]
+    return "\n\n".join(notice_body(stop, session, outcome) for stop in stops for outcome in ADVICE)
+
+
+PATHS = [log_reply, progress_reply, command_reply, config_reply, prefix_reply, error_line, sessions_table_reply,
+         stop_notice]
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.__name__)
