@@ -1,15 +1,15 @@
 """Copilot tasks started or read with a person's token (GitHub's Agent tasks API), joined to sessions by
 their artifacts: a pull request's GitHub id (indexed now) or a branch.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
