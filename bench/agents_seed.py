@@ -132,7 +132,7 @@ def sign_in(app, fake) -> Person:
     """The person, signed in to the bot's `app` (in this process, on the same database as the served bot):
     the fake GitHub lets them reach their installation's repositories and mints their token; the bot
     stores their browser session and asks (once, through the fake) what they see; their cookie is
-    signed as the bot signs it (its key derived from SECRET_KEY: bot/web/tokens.py, bot/web/signin.py)."""
+    signed as the bot signs it (its key derived from SECRET_KEY: bot/people/sealing.py, bot/web/signin.py)."""
     runtime = runtime_of(app)
     with runtime.engine.connect() as conn:
         names = conn.execute(text("SELECT full_name FROM repositories WHERE installation_id = :i"),

@@ -18,7 +18,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 def test_the_manifest_asks_for_what_the_issue_settled_each_with_a_reason():
     assert app_manifest.default_permissions() == {
         "actions": "write", "pull_requests": "write", "issues": "write",
-        "contents": "read", "metadata": "read", "members": "read"}
+        "contents": "read", "metadata": "read", "members": "read", "agent_tasks": "write"}
     reasons = app_manifest.reasons()
     assert set(reasons) == set(app_manifest.default_permissions())
     assert all(len(reason) > 20 for reason in reasons.values()), reasons

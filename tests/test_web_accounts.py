@@ -16,30 +16,13 @@ from bot import retention
 from bot.caches import user_access
 from bot.config import Settings
 from bot.db import user_access_cache, user_tokens, web_sessions
-from bot.github.oauth import OAuthRefused, UserToken
 from bot.schedule import PERIODIC
 from bot.web.accounts import TOUCH_EVERY, Accounts, id_hash
 from tests.clock import Clock
+from tests.user_tokens import HOUR, Refresher, token
 
 KEY = "k" * 40
 ALICE, BOB = 1001, 1002
-HOUR = 3600.0
-
-
-class Refresher:
-    """GitHub's token endpoint for refreshes: hands out numbered tokens, or refuses once told to."""
-
-    def __init__(self, clock):
-        self.clock, self.calls, self.refuse, self.before = clock, [], False, None
-
-    def refresh(self, refresh_token: str) -> UserToken:
-        self.calls.append(refresh_token)
-        if self.before:
-            self.before()
-        if self.refuse:
-            raise OAuthRefused("bad_refresh_token", "The refresh token passed is incorrect or expired.")
-        n = len(self.calls)
-        return UserToken(f"ghu_renewed{n}", f"ghr_renewed{n}", self.clock() + 8 * HOUR, self.clock() + 180 * 24 * HOUR)
 
 
 @pytest.fixture
@@ -61,10 +44,6 @@ def flow(clock):
 @pytest.fixture
 def accounts(engine, settings, flow, clock):
     return Accounts(engine, settings, flow=flow, clock=clock)
-
-
-def token(clock, name="first", lifetime=8 * HOUR) -> UserToken:
-    return UserToken(f"ghu_{name}", f"ghr_{name}", clock() + lifetime, clock() + 180 * 24 * HOUR)
 
 
 def rows(engine, table):

@@ -170,6 +170,7 @@ pull_requests = Table(
     Column("sessions_numbered", Integer, nullable=False, default=0),  # the last session number given
     Column("updated_at", Float, nullable=False),
     Index("ix_pull_requests_branch", "repository_id", "head_repository_id", "head_branch"),
+    Index("ix_pull_requests_id", "repository_id", "id"),  # a Copilot task's `pull` artifact names this id
     Index("ix_pull_requests_installation", "installation_id"),
 )
 

@@ -23,7 +23,7 @@ web_sessions = Table(
     Index("ix_web_sessions_last_seen", "last_seen_at"),
 )
 
-# A person's GitHub App user access token (and refresh token), encrypted (AES-GCM, bot/web/tokens.py).
+# A person's GitHub App user access token (and refresh token), encrypted (AES-GCM, bot/people/sealing.py).
 # Kept beyond the browser session only when the person opted in (`keep`).
 user_tokens = Table(
     "user_tokens",

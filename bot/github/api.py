@@ -191,3 +191,74 @@ def user_installations(user_client: Client) -> Iterator[dict]:
 def user_installation_repositories(user_client: Client, installation_id: int) -> Iterator[dict]:
     """The repositories of one of those installations that the person can access."""
     return user_client.paginate(f"/user/installations/{int(installation_id)}/repositories", item_key="repositories")
+
+
+# -- Copilot tasks, with a person's user token (user clients only) ------------------------------------
+# GitHub's Agent tasks API (public preview) takes no installation token, and a person's token of this
+# App holds no more than the App's `agent_tasks` permission (bot/github/permissions.py lists these
+# routes for that). A plan or organisation without the API answers 403, 404 or 422: a GitHubError,
+# told apart from the App lacking the permission (a MissingPermission, 403 "Resource not accessible by
+# integration") by its type. Conditional reads take an ETagStore scoped to the person (ScopedETags):
+# GitHub answers each token with that person's view.
+
+# A task's (and a session's) states, as GitHub's description lists them.
+TASK_STATES = ("queued", "in_progress", "completed", "failed", "idle", "waiting_for_user", "timed_out", "cancelled")
+# The models GitHub's description lists for a new task ("may change over time and depend on the user's
+# GitHub Copilot plan and organization policies"), in its order.
+TASK_MODELS = ("claude-sonnet-4.6", "claude-opus-4.6", "gpt-5.2-codex", "gpt-5.3-codex", "gpt-5.4",
+               "claude-sonnet-4.5", "claude-opus-4.5")
+TASKS_PAGE = 100
+
+
+def start_task(user_client: Client, repo: str, prompt: str, *, model: str | None = None,
+               custom_agent: str | None = None, create_pull_request: bool = False, base_ref: str | None = None,
+               head_ref: str | None = None) -> dict:
+    """Start a Copilot task in the repository, as the person (`POST /agents/repos/{owner}/{repo}/tasks`);
+    GitHub's task: `id`, `state` (queued), `html_url`, `artifacts` (none yet). With `head_ref` and
+    `base_ref` the agent commits to `head_ref` (an open pull request's branch) instead of a new one.
+
+    A POST is never repeated in-call: a TransientError marked ambiguous may have started the task,
+    and GitHub has no idempotency key, so look at the person's tasks before starting it again."""
+    body: dict[str, Any] = {"prompt": prompt, "create_pull_request": create_pull_request}
+    for name, value in (("model", model), ("custom_agent", custom_agent), ("base_ref", base_ref),
+                        ("head_ref", head_ref)):
+        if value is not None:
+            body[name] = value
+    return user_client.post(f"/agents/repos/{repo}/tasks", json=body)
+
+
+def repository_tasks(user_client: Client, repo: str, *, state: str | None = None, since: str | None = None,
+                     creator_id: int | None = None) -> Iterator[dict]:
+    """The repository's tasks (not archived), most recently updated first; `state` a comma-separated
+    list of TASK_STATES, `since` an ISO 8601 time (updated at or after), `creator_id` a person's id."""
+    params = {name: value for name, value in (("state", state), ("since", since), ("creator_id", creator_id))
+              if value is not None}
+    return user_client.paginate(f"/agents/repos/{repo}/tasks", params=params, item_key="tasks")
+
+
+def repository_task(user_client: Client, repo: str, task_id: str) -> dict:
+    """One task of the repository, with its `sessions`."""
+    return user_client.get(f"/agents/repos/{repo}/tasks/{task_id}")
+
+
+def person_tasks(user_client: Client, etags: ETagStore, *, state: str | None = None,
+                 before_each: Callable[[], None] = lambda: None) -> tuple[list[dict], bool]:
+    """The person's tasks across repositories (not archived), most recently updated first, page by
+    page with ETags; and whether any page changed (False: every page was a 304, which costs no rate
+    limit). `state` as for repository_tasks; `before_each()` is called before each page."""
+    tasks, changed, page = [], False, 1
+    while True:
+        before_each()
+        params = {"per_page": TASKS_PAGE, "page": page, **({"state": state} if state else {})}
+        body, fresh = user_client.get_conditional("/agents/tasks", store=etags, params=params)
+        tasks += body["tasks"]
+        changed = changed or fresh
+        if len(body["tasks"]) < TASKS_PAGE:
+            return tasks, changed
+        page += 1
+
+
+def task(user_client: Client, task_id: str, etags: ETagStore) -> tuple[dict, bool]:
+    """One task with its `sessions` (each with `state`, `model` and `usage`: {`type`: "ai_credits" in
+    nano units | "premium_requests", `amount`}), conditionally: (the task, whether it changed)."""
+    return user_client.get_conditional(f"/agents/tasks/{task_id}", store=etags)

@@ -30,6 +30,22 @@ class ETagStore(Protocol):
     def put(self, key: str, etag: str, body: Any) -> None: ...
 
 
+class ScopedETags:
+    """An ETagStore's entries kept under one scope (`user:<id>`): GitHub answers a person's token with
+    that person's view of a URL, so one person's stored body must never answer another's 304."""
+
+    def __init__(self, store: ETagStore, scope: str):
+        self._store, self._prefix = store, f"{scope} "
+
+    def get(self, key: str) -> tuple[str, Any] | None:
+        """What the store keeps for `key` in this scope."""
+        return self._store.get(self._prefix + key)
+
+    def put(self, key: str, etag: str, body: Any) -> None:
+        """Keep `body` and its `etag` for `key` in this scope."""
+        self._store.put(self._prefix + key, etag, body)
+
+
 class _BlobFailure(Exception):
     """The redirect target of a download failed; worth another try with a fresh redirect."""
 

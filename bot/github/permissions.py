@@ -4,6 +4,8 @@ ROUTES is GitHub's documented route → permission map for the routes the bot ca
 "Permissions required for GitHub Apps" (https://docs.github.com/rest/authentication/permissions-required-for-github-apps)
 and each endpoint's "Fine-grained access tokens" section. A route needs *one of* its permission
 sets: a pull request's comments are issue comments, so `issues` or `pull_requests` will do.
+The Agent tasks routes take a person's user token only, never an installation's; a GitHub App's
+user token holds no more than the App's permissions, so they are here too.
 The fake GitHub refuses by this map; the bot explains a refusal by it.
 """
 
@@ -12,6 +14,8 @@ from __future__ import annotations
 NOT_ACCESSIBLE = "Resource not accessible by integration"  # GitHub's 403 for a permission the token lacks
 
 _REPO = "/repos/{owner}/{repo}"
+_TASKS = "/agents/repos/{owner}/{repo}/tasks"
+_TASKS_DOCS = "https://docs.github.com/rest/agent-tasks/agent-tasks"
 _ISSUE_COMMENTS_READ = (("issues", "read"), ("pull_requests", "read"))
 _ISSUE_COMMENTS_WRITE = (("issues", "write"), ("pull_requests", "write"))
 
@@ -55,6 +59,12 @@ ROUTES: tuple[tuple[str, str, tuple[tuple[str, str], ...], str], ...] = (
      "https://docs.github.com/rest/reactions/reactions#create-reaction-for-an-issue-comment"),
     ("GET", "/orgs/{org}/teams/{team_slug}/memberships/{username}", (("members", "read"),),
      "https://docs.github.com/rest/teams/members#get-team-membership-for-a-user"),
+    # User tokens only (see above).
+    ("POST", _TASKS, (("agent_tasks", "write"),), f"{_TASKS_DOCS}#start-a-task"),
+    ("GET", _TASKS, (("agent_tasks", "read"),), f"{_TASKS_DOCS}#list-tasks-for-repository"),
+    ("GET", f"{_TASKS}/{{task_id}}", (("agent_tasks", "read"),), f"{_TASKS_DOCS}#get-a-task-by-repo"),
+    ("GET", "/agents/tasks", (("agent_tasks", "read"),), f"{_TASKS_DOCS}#list-tasks"),
+    ("GET", "/agents/tasks/{task_id}", (("agent_tasks", "read"),), f"{_TASKS_DOCS}#get-a-task-by-id"),
 )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from bot.db import backfill_budgets, dialect_insert, pull_commits, pull_requests, sessions
+from bot.db import agent_tasks, backfill_budgets, dialect_insert, pull_commits, pull_requests, sessions
 from bot.redact import clipped
 from bot.sessions import model, watchdog
 
@@ -165,9 +165,10 @@ def _keep_commits(conn: Connection, repository_id: int, number: int, commits: li
 
 
 def forget(engine: Engine, *, installation_id: int | None = None, repository_ids: list[int] | None = None) -> None:
-    """Delete the sessions and pull requests of an uninstalled installation or removed repositories."""
+    """Delete the sessions, pull requests and Copilot tasks of an uninstalled installation or removed
+    repositories."""
     with engine.begin() as conn:
-        for table in (sessions, pull_requests):
+        for table in (sessions, pull_requests, agent_tasks):
             where = (table.c.installation_id == installation_id if installation_id is not None
                      else table.c.repository_id.in_(repository_ids or []))
             conn.execute(delete(table).where(where))

@@ -23,12 +23,13 @@ from bot.errors import RetryLater, TransientError
 from bot.github import api
 from bot.github.errors import GitHubError
 from bot.github.oauth import OAuthRefused, OAuthUnavailable
+from bot.people.sealing import cookie_keys
+from bot.people.tokens import web_flow
 from bot.runtime import current_runtime
 from bot.web import csrf
 from bot.web.access import SESSION_KEY, accounts, current_viewer
-from bot.web.accounts import enabled, web_flow
+from bot.web.accounts import enabled
 from bot.web.pages import page
-from bot.web.tokens import cookie_keys
 
 log = logging.getLogger(__name__)
 

@@ -5,20 +5,7 @@ import pytest
 
 from bot.github.errors import GitHubError
 from tests.fakegithub.wire import error
-from tests.github_client import REPO
-
-
-class MemoryETagStore:
-    """An ETagStore in a dict (the bot's own keeps them in the database)."""
-
-    def __init__(self) -> None:
-        self.items: dict[str, tuple[str, object]] = {}
-
-    def get(self, key: str):
-        return self.items.get(key)
-
-    def put(self, key: str, etag: str, body) -> None:
-        self.items[key] = (etag, body)
+from tests.github_client import REPO, MemoryETagStore
 
 
 # -- reading -------------------------------------------------------------------------------------

@@ -23,3 +23,11 @@ def github(fake_github):
     """The plugin's fake (fails the test on any problem), with the app installed on acme."""
     fake_github.add_installation(7, "acme", REPOS)
     return fake_github
+
+
+@pytest.fixture
+def mona(github):
+    """The checked fake; monalisa reaches acme/widgets and acme/gadgets (installation 7)."""
+    github.add_user("monalisa")
+    github.grant("monalisa", "acme/widgets", "acme/gadgets")
+    return github

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 import requests
 
 from bot.github.permissions import NOT_ACCESSIBLE
@@ -14,14 +13,6 @@ from tests.fakegithub.credentials import GITHUB_HEADERS, REPOS, as_app, as_insta
 from tests.fakegithub.users import INSTALLATION_ONLY
 
 USER_DOCS = "https://docs.github.com/rest/users/users#get-the-authenticated-user"
-
-
-@pytest.fixture
-def mona(github):
-    """The checked fake; monalisa reaches acme/widgets and acme/gadgets (installation 7)."""
-    github.add_user("monalisa")
-    github.grant("monalisa", "acme/widgets", "acme/gadgets")
-    return github
 
 
 def token(fake, login: str = "monalisa") -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
-from bot.web import tokens
 from bot.github.oauth import UserToken
-from bot.web.tokens import Sealer, Unsealable
+from bot.people import sealing
+from bot.people.sealing import Sealer, Unsealable
 
 NEW, OLD, OTHER = "n" * 40, "o" * 40, "x" * 40
 ALICE = b"1001"
@@ -72,12 +72,12 @@ def test_a_key_taken_off_the_list_opens_nothing_it_sealed():
 
 
 def test_the_token_key_and_the_cookie_key_differ():
-    token_key = tokens.derive(NEW, tokens.TOKEN_LABEL)
-    cookie_key = tokens.cookie_keys([NEW])[0]
+    token_key = sealing.derive(NEW, sealing.TOKEN_LABEL)
+    cookie_key = sealing.cookie_keys([NEW])[0]
     assert len(token_key) == len(cookie_key) == 32 and token_key != cookie_key
-    assert tokens.derive(NEW, tokens.KEY_ID_LABEL)[:8] not in (token_key, cookie_key)
-    assert tokens.cookie_keys([NEW, OLD]) == [cookie_key, tokens.derive(OLD, tokens.COOKIE_LABEL)]
-    assert cookie_key != tokens.cookie_keys([OLD])[0]
+    assert sealing.derive(NEW, sealing.KEY_ID_LABEL)[:8] not in (token_key, cookie_key)
+    assert sealing.cookie_keys([NEW, OLD]) == [cookie_key, sealing.derive(OLD, sealing.COOKIE_LABEL)]
+    assert cookie_key != sealing.cookie_keys([OLD])[0]
 
 
 def test_a_bundle_never_shows_its_tokens():
