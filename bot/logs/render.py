@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Callable
+from typing import Callable, Iterable
 
 from bot.logs.files import FileActivity
 from bot.logs.summary import MESSAGE_CHARS, Sample, ShellCommand, Summary
@@ -87,15 +87,16 @@ def _details(summary: str, body: str, *, open_: bool = False) -> str:
     return f"<details{' open' if open_ else ''}><summary>{summary}</summary>\n\n{body}\n\n</details>"
 
 
-def _fit(items: list[str], budget: int, missing: int, more: str) -> str:
-    """As many items as fit in `budget`, and a note of how many did not (`missing` were never kept)."""
+def _fit(items: Iterable[str], budget: int, missing: int, more: str, *, count: int | None = None) -> str:
+    """As many items as fit in `budget`, and a note of how many did not (`missing` were never kept).
+    `items` may be lazy (then `count` says how many there are): only those tried are rendered."""
     shown, used = [], 0
     for item in items:
         if used + size(item) + 1 > budget - 120:
             break
         shown.append(item)
         used += size(item) + 1
-    left = len(items) - len(shown) + missing
+    left = (len(items) if count is None else count) - len(shown) + missing
     if left:
         shown.append(f"… and {left} more: see {more}.")
     return "\n".join(shown)
@@ -141,8 +142,9 @@ def _files(s: Summary, budget: int, more: str, full: bool) -> str:
     blocks = []
     for title, files, item in groups:
         missing = s.files_omitted if title == groups[-1][0] else 0  # files never kept: said once, last
-        blocks.append(f"**{title}** ({len(files)})\n" + _fit([item(f) for f in files], budget // len(groups),
-                                                             missing, more))
+        # Rendered lazily: a summary keeps up to 1,000 files, and a fold shows a few dozen.
+        blocks.append(f"**{title}** ({len(files)})\n" + _fit(map(item, files), budget // len(groups), missing, more,
+                                                             count=len(files)))
     summary = f"Files: {s.creates} created, {_n(s.edits, 'edit')}, {_n(s.reads, 'read')}"
     return _details(summary, "\n\n".join(blocks))
 
