@@ -14,6 +14,8 @@ from sqlalchemy import select
 from bot import db, notices
 from bot.handlers.status_comment import MARKER
 from bot.sessions import model, store
+from bot.web import listing
+from bot.web.viewer import OPERATOR
 from tests import agentlogs, sessions_payloads as hooks
 from tests.copilot_pr import comment_payload
 from tests.harness.inprocess import InProcessBot
@@ -139,6 +141,8 @@ def test_a_summary_that_runs_out_of_time_says_so_in_the_fold_once_and_is_not_tri
         assert "could not be summarised; the status comment above says why" in notice
         assert "could not be summarised in time (within 0.01 s)" in reply
         assert len(fake_github.calls("GET", LOGS)) == 1, "a log that cannot be summarised is not downloaded again"
+        page = listing.detail(bot.runtime, OPERATOR, bot.session_row(RUN).id)
+        assert page.log_note.startswith("This session's log could not be summarised in time (within 0.01 s)")
     finally:
         bot.dispose()
     roomier = InProcessBot(fake_github, app_key, database_url, log_summary_budget=60)

@@ -36,7 +36,7 @@ def summary_of(runtime, client, session) -> Summary:
     GitHub has not published the log."""
     with runtime.engine.connect() as conn:
         kept = stored_summary(conn, session)
-        failure = _failure(conn, session)
+        failure = failure_of(conn, session)
     if kept:
         return Summary.from_dict(json.loads(kept))
     budget = runtime.settings.log_summary_budget
@@ -97,7 +97,8 @@ def _current(table, *, repository_id: int, runs: list[int], columns: bool = Fals
     return what.where(table.c.repository_id == repository_id, table.c.run_id.in_(runs))
 
 
-def _failure(conn, session):
+def failure_of(conn, session):
+    """Why the current attempt of `session` has no summary (its `summary_failures` row), or None."""
     return conn.execute(select(summary_failures).where(
         summary_failures.c.repository_id == session.repository_id, summary_failures.c.run_id == session.run_id,
         summary_failures.c.run_attempt == session.run_attempt)).first()

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, is_dataclass
 from markupsafe import Markup
 
 from bot.commands import stop_checks, stop_requests
+from bot.commands.kept_summaries import failure_of
 from bot.errors import PermanentError, RetryLater, TransientError
 from bot.logs.render import summary_markdown
 from bot.logs.summary import Summary
@@ -186,9 +187,14 @@ def detail(runtime, viewer: Viewer, session_id: int) -> Detail | None:
         stops = queries.stops_of_session(conn, found)
         timeline = _timeline(row, found, queries.commits_of_session(conn, found), stops)
         stored = None if row.running else queries.stored_summary(conn, found)
+        failure = None if row.running or stored is not None else failure_of(conn, found)
     log_html, log_note = None, None
     if row.running:
         log_note = "The log summary comes when the run ends."
+    elif failure is not None:  # said once, as the status comment says it: nobody downloads it again
+        why = (f"could not be summarised in time (within {failure.budget:g} s)" if failure.reason == "timeout"
+               else "could not be summarised (the summariser stopped: out of memory, or a crash)")
+        log_note = f"This session's log {why}; the whole log is on GitHub."
     elif stored is None:
         log_note = "No summary of this session's log is kept yet; the whole log is on GitHub."
     else:
