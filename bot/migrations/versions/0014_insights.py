@@ -1,0 +1,51 @@
+"""Insights (issue 20): a finished run's jobs' time, what each stored log summary says went wrong, and
+whether a repository has copilot-setup-steps.yml.
+
+Revision ID: 0014
+Revises: 0012 (on this branch; 0013 when merged after it)
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0014"
+down_revision = "0012"
+branch_labels = None
+depends_on = None
+
+Id = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "run_times",
+        sa.Column("repository_id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("run_id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("run_attempt", sa.Integer, nullable=False),
+        sa.Column("seconds", sa.Float),
+        sa.Column("jobs", sa.Integer, nullable=False),
+        sa.Column("read_at", sa.Float, nullable=False),
+    )
+    op.create_table(
+        "summary_causes",
+        sa.Column("repository_id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("run_id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("run_attempt", sa.Integer, nullable=False),
+        sa.Column("cause", sa.String(16)),
+        sa.Column("classified_at", sa.Float, nullable=False),
+    )
+    op.create_table(
+        "setup_steps_cache",
+        sa.Column("id", Id, primary_key=True),
+        sa.Column("installation_id", sa.BigInteger, nullable=False),
+        sa.Column("repository", sa.String(255), nullable=False),
+        sa.Column("present", sa.Boolean, nullable=False),
+        sa.Column("checked_at", sa.Float, nullable=False),
+        sa.UniqueConstraint("installation_id", "repository", name="uq_setup_steps_cache_key"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("setup_steps_cache")
+    op.drop_table("summary_causes")
+    op.drop_table("run_times")
