@@ -74,6 +74,7 @@ class Settings:
     redelivery_max_per_run: int = 50
     redelivery_max_attempts: int = 3
     retention_days: int = 14  # 0: keep everything
+    insights_interval: float = 300.0  # 0: stored summaries are not classified (bot/handlers/insights.py)
     # The Agents page (bot/web/): GitHub's web host for sign-in, the App's OAuth client, and keys.
     github_url: str = "https://github.com"
     github_client_id: str | None = None
@@ -131,6 +132,7 @@ SIMPLE = [
     ("REDELIVERY_MAX_PER_RUN", "redelivery_max_per_run", lambda n, t: whole_number(n, t, 1)),
     ("REDELIVERY_MAX_ATTEMPTS", "redelivery_max_attempts", lambda n, t: whole_number(n, t, 1)),
     ("RETENTION_DAYS", "retention_days", retention_days),
+    ("INSIGHTS_INTERVAL_SECONDS", "insights_interval", seconds_or_off),
     ("GITHUB_URL", "github_url", http_url),
     ("GITHUB_CLIENT_ID", "github_client_id", lambda n, t: t.strip()),
     ("GITHUB_CLIENT_SECRET", "github_client_secret", lambda n, t: t.strip()),

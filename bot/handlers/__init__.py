@@ -8,6 +8,7 @@ Where a delivery goes (`@on("event.action")` in the module named):
 - `timeline`       (job) a pull request's timeline into the index: who started each session;
 - `status_comment` workflow_run, workflow_job, pull_request: the one status comment per PR;
 - `log_followups`  workflow_run.completed: the log summaries people asked for while it ran;
+- `insights`       workflow_run.completed: a finished run's jobs' time; (periodic) stored summaries' causes;
 - `comments`       issue_comment: command lines into command jobs (`bot/commands/` answers them).
 
 Handlers of one event run in the order of `ORDER`, and that order matters: the backfill reads the
@@ -16,9 +17,9 @@ A test checks the registry follows it.
 """
 
 from bot.handlers import (installations, authorizations, backfill, index, timeline, status_comment, log_followups,
-                          comments)
+                          insights, comments)
 
-ORDER = (installations, authorizations, backfill, index, timeline, status_comment, log_followups, comments)
+ORDER = (installations, authorizations, backfill, index, timeline, status_comment, log_followups, insights, comments)
 
 # Job kinds that are not webhook handlers' own.
 from bot import retention  # noqa: E402,F401  (periodic: the daily prune)

@@ -150,21 +150,24 @@ def build(conn: Connection, *, since: float, until: float, repository_ids: froze
     ran = _run_seconds()
     by_repository: dict[int, RepositoryReport] = {}
     stuck = sessions.c.stuck.is_not(None)
-    for row in conn.execute(select(sessions.c.repository_id, func.max(sessions.c.repository), sessions.c.state,
-                                   stuck, func.count(), func.sum(ran), func.count(ran))
+    installation_of: dict[int, int] = {}
+    for row in conn.execute(select(sessions.c.repository_id, func.max(sessions.c.repository),
+                                   func.max(sessions.c.installation_id), sessions.c.state, stuck, func.count(),
+                                   func.sum(ran), func.count(ran))
                             .select_from(joined).where(*where).group_by(sessions.c.repository_id, sessions.c.state,
                                                                         stuck)):
-        repository_id, name, state, is_stuck, n, seconds, timed = row
+        repository_id, name, installation_id, state, is_stuck, n, seconds, timed = row
         found = by_repository.setdefault(repository_id, RepositoryReport(name))
         found.figures.add(state, n, seconds, timed, bool(is_stuck))
+        installation_of[repository_id] = installation_id
     people: dict[str | None, PersonReport] = {}
-    for login, state, n, seconds, timed in conn.execute(
-            select(sessions.c.starter, sessions.c.state, func.count(), func.sum(ran), func.count(ran))
-            .select_from(joined).where(*where).group_by(sessions.c.starter, sessions.c.state)):
-        people.setdefault(login, PersonReport(login)).figures.add(state, n, seconds, timed)
+    for login, state, is_stuck, n, seconds, timed in conn.execute(
+            select(sessions.c.starter, sessions.c.state, stuck, func.count(), func.sum(ran), func.count(ran))
+            .select_from(joined).where(*where).group_by(sessions.c.starter, sessions.c.state, stuck)):
+        people.setdefault(login, PersonReport(login)).figures.add(state, n, seconds, timed, bool(is_stuck))
     _causes(conn, where, by_repository)
     _pulls(conn, by_repository, since, until, agent_logins)
-    _names_and_hints(conn, by_repository)
+    _names_and_hints(conn, by_repository, installation_of)
     found = sorted(by_repository.values(), key=lambda r: (-r.figures.sessions, r.repository.lower()))
     return Report(since=since, until=until, repositories=found,
                   people=sorted(people.values(), key=lambda p: (-p.figures.sessions, p.login is None, p.login or "")),
@@ -176,10 +179,10 @@ def _where(conn: Connection, repository_ids: frozenset[int] | None, repository: 
     if repository_ids is not None:
         where.append(sessions.c.repository_id.in_(sorted(repository_ids)))
     if repository:
-        # By id, through the installed repositories (sessions survive a rename); an unknown name matches nothing.
+        # By id through the installed repositories (sessions survive a rename), else by the name sessions last had.
         ids = conn.execute(select(repositories.c.id).where(
             func.lower(repositories.c.full_name) == repository.lower())).scalars().all()
-        where.append(sessions.c.repository_id.in_(ids))
+        where.append(sessions.c.repository_id.in_(ids) if ids else sessions.c.repository == repository)
     return where
 
 
@@ -225,20 +228,20 @@ def _pulls(conn: Connection, by_repository: dict[int, RepositoryReport], since: 
             setattr(pulls, state, getattr(pulls, state) + n)
 
 
-def _names_and_hints(conn: Connection, by_repository: dict[int, RepositoryReport]) -> None:
-    """The installed repositories' names as they are now, and each one's hint (knowing its setup steps file)."""
-    installed = {row.id: row for row in conn.execute(select(repositories).where(
-        repositories.c.id.in_(sorted(by_repository))))} if by_repository else {}
-    known = {}
-    if installed:
-        known = {(row.installation_id, row.repository): row.present for row in conn.execute(
-            select(setup_steps_cache).where(setup_steps_cache.c.repository.in_(
-                sorted({r.full_name.lower() for r in installed.values()}))))}
+def _names_and_hints(conn: Connection, by_repository: dict[int, RepositoryReport],
+                     installation_of: dict[int, int]) -> None:
+    """The installed repositories' names as they are now (else as their sessions last had them), and each
+    one's hint, knowing whether it has the setup steps file (as the cache says: unknown until a job asked)."""
+    if not by_repository:
+        return
+    for row in conn.execute(select(repositories.c.id, repositories.c.full_name).where(
+            repositories.c.id.in_(sorted(by_repository)))):
+        by_repository[row.id].repository = row.full_name
+    names = sorted({found.repository.lower() for found in by_repository.values()})
+    known = {(row.installation_id, row.repository): row.present for row in conn.execute(
+        select(setup_steps_cache).where(setup_steps_cache.c.repository.in_(names)))}
     for repository_id, found in by_repository.items():
-        row = installed.get(repository_id)
-        if row is not None:
-            found.repository = row.full_name
-        has_file = known.get((row.installation_id, row.full_name.lower())) if row is not None else None
+        has_file = known.get((installation_of[repository_id], found.repository.lower()))
         found.hint = failures.hint(found.causes, has_file)
 
 
@@ -264,6 +267,11 @@ def _total(found: list[RepositoryReport]) -> RepositoryReport:
         for name, n in each.causes.items():
             total.causes[name] = total.causes.get(name, 0) + n
     return total
+
+
+def percent(rate: float | None) -> str:
+    """`67%`, or `—` for no rate (no pull request decided yet)."""
+    return "—" if rate is None else f"{rate:.0%}"
 
 
 def parse_since(text: str) -> float:
