@@ -148,26 +148,21 @@ def build(conn: Connection, *, since: float, until: float, repository_ids: froze
     joined = sessions.outerjoin(run_times, and_(run_times.c.repository_id == sessions.c.repository_id,
                                                 run_times.c.run_id == sessions.c.run_id))
     ran = _run_seconds()
-    by_repository: dict[int, RepositoryReport] = {}
     stuck = sessions.c.stuck.is_not(None)
-    installation_of: dict[int, int] = {}
-    for row in conn.execute(select(sessions.c.repository_id, func.max(sessions.c.repository),
-                                   func.max(sessions.c.installation_id), sessions.c.state, stuck, func.count(),
-                                   func.sum(ran), func.count(ran))
-                            .select_from(joined).where(*where).group_by(sessions.c.repository_id, sessions.c.state,
-                                                                        stuck)):
-        repository_id, name, installation_id, state, is_stuck, n, seconds, timed = row
-        found = by_repository.setdefault(repository_id, RepositoryReport(name))
-        found.figures.add(state, n, seconds, timed, bool(is_stuck))
-        installation_of[repository_id] = installation_id
+    by_repository: dict[int, RepositoryReport] = {}
     people: dict[str | None, PersonReport] = {}
-    for login, state, is_stuck, n, seconds, timed in conn.execute(
-            select(sessions.c.starter, sessions.c.state, stuck, func.count(), func.sum(ran), func.count(ran))
-            .select_from(joined).where(*where).group_by(sessions.c.starter, sessions.c.state, stuck)):
+    # One pass over the window's sessions for both the repositories and the people (a covering index on
+    # PostgreSQL: bot/db/tables.py), grouped finely and added up here.
+    for repository_id, login, state, is_stuck, n, seconds, timed in conn.execute(
+            select(sessions.c.repository_id, sessions.c.starter, sessions.c.state, stuck, func.count(), func.sum(ran),
+                   func.count(ran)).select_from(joined).where(*where)
+            .group_by(sessions.c.repository_id, sessions.c.starter, sessions.c.state, stuck)):
+        by_repository.setdefault(repository_id, RepositoryReport("")).figures.add(state, n, seconds, timed,
+                                                                                   bool(is_stuck))
         people.setdefault(login, PersonReport(login)).figures.add(state, n, seconds, timed, bool(is_stuck))
     _causes(conn, where, by_repository)
     _pulls(conn, by_repository, since, until, agent_logins)
-    _names_and_hints(conn, by_repository, installation_of)
+    _names_and_hints(conn, by_repository)
     found = sorted(by_repository.values(), key=lambda r: (-r.figures.sessions, r.repository.lower()))
     return Report(since=since, until=until, repositories=found,
                   people=sorted(people.values(), key=lambda p: (-p.figures.sessions, p.login is None, p.login or "")),
@@ -228,21 +223,24 @@ def _pulls(conn: Connection, by_repository: dict[int, RepositoryReport], since: 
             setattr(pulls, state, getattr(pulls, state) + n)
 
 
-def _names_and_hints(conn: Connection, by_repository: dict[int, RepositoryReport],
-                     installation_of: dict[int, int]) -> None:
-    """The installed repositories' names as they are now (else as their sessions last had them), and each
+def _names_and_hints(conn: Connection, by_repository: dict[int, RepositoryReport]) -> None:
+    """The installed repositories' names as they are now (else as their newest session has it), and each
     one's hint, knowing whether it has the setup steps file (as the cache says: unknown until a job asked)."""
     if not by_repository:
         return
-    for row in conn.execute(select(repositories.c.id, repositories.c.full_name).where(
-            repositories.c.id.in_(sorted(by_repository)))):
-        by_repository[row.id].repository = row.full_name
-    names = sorted({found.repository.lower() for found in by_repository.values()})
+    where = {row.id: (row.full_name, row.installation_id) for row in conn.execute(
+        select(repositories.c.id, repositories.c.full_name, repositories.c.installation_id)
+        .where(repositories.c.id.in_(sorted(by_repository))))}
+    for repository_id in sorted(set(by_repository) - set(where)):  # sessions of a repository not listed (yet)
+        where[repository_id] = tuple(conn.execute(
+            select(sessions.c.repository, sessions.c.installation_id).where(sessions.c.repository_id == repository_id)
+            .order_by(sessions.c.created_at.desc()).limit(1)).one())
     known = {(row.installation_id, row.repository): row.present for row in conn.execute(
-        select(setup_steps_cache).where(setup_steps_cache.c.repository.in_(names)))}
+        select(setup_steps_cache).where(setup_steps_cache.c.repository.in_(
+            sorted({name.lower() for name, _ in where.values()}))))}
     for repository_id, found in by_repository.items():
-        has_file = known.get((installation_of[repository_id], found.repository.lower()))
-        found.hint = failures.hint(found.causes, has_file)
+        found.repository, installation_id = where[repository_id]
+        found.hint = failures.hint(found.causes, known.get((installation_id, found.repository.lower())))
 
 
 def _days(conn: Connection, where: list, since: float, until: float) -> list[tuple[str, dict[str, int]]]:

@@ -1,5 +1,6 @@
 """Insights (issue 20): a finished run's jobs' time, what each stored log summary says went wrong, and
-whether a repository has copilot-setup-steps.yml.
+whether a repository has copilot-setup-steps.yml; the indexes the report reads (on PostgreSQL, two of
+the sessions' indexes also carry the columns it adds up, so it reads them alone).
 
 Revision ID: 0014
 Revises: 0012 (on this branch; 0013 when merged after it)
@@ -14,6 +15,10 @@ branch_labels = None
 depends_on = None
 
 Id = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+REPORTED = ["state", "starter", "stuck", "started_at", "finished_at", "run_id", "run_attempt"]
+# (index, its columns, what PostgreSQL's copy of it includes from 0014 on)
+COVERING = [("ix_sessions_repository_newest", ["repository_id", "created_at", "id"], REPORTED),
+            ("ix_sessions_newest", ["created_at", "id"], ["repository_id", *REPORTED])]
 
 
 def upgrade() -> None:
@@ -43,9 +48,20 @@ def upgrade() -> None:
         sa.Column("checked_at", sa.Float, nullable=False),
         sa.UniqueConstraint("installation_id", "repository", name="uq_setup_steps_cache_key"),
     )
+    op.create_index("ix_pull_requests_created", "pull_requests", ["repository_id", "created_at"],
+                    postgresql_include=["state", "author"])
+    if op.get_bind().dialect.name == "postgresql":  # SQLite has no INCLUDE: its indexes stay as they are
+        for name, columns, include in COVERING:
+            op.drop_index(name, table_name="sessions")
+            op.create_index(name, "sessions", columns, postgresql_include=include)
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for name, columns, _ in COVERING:
+            op.drop_index(name, table_name="sessions")
+            op.create_index(name, "sessions", columns)
+    op.drop_index("ix_pull_requests_created", table_name="pull_requests")
     op.drop_table("setup_steps_cache")
     op.drop_table("summary_causes")
     op.drop_table("run_times")
