@@ -64,7 +64,7 @@ PYTEST_FAILS = bash("python -m pytest -q", "FAILED tests/test_app.py::test_it - 
 PYTEST_PASSES = bash("python -m pytest -q", "10 passed in 0.4s")
 NO_MODULE = bash("python -m pytest -q", "E   ModuleNotFoundError: No module named 'acme_internal'\n1 error", 2)
 NPM_TEST_FAILS = bash("npm test", "Tests: 2 failed, 40 passed, 42 total", 1)
-BUILD_FAILS = bash("npm run build", "src/app.ts(3,5): error TS2322: Type 'string' is not assignable to type 'number'.", 2)
+BUILD_FAILS = bash("npm run build", "src/app.ts(3,5): error TS2322: Type 'string' is not assignable to 'number'.", 2)
 
 
 @pytest.mark.parametrize("log, expected", [

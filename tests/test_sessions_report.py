@@ -94,7 +94,7 @@ def test_outcomes_run_time_and_pull_requests_per_repository(index):
     assert (app.figures.sessions, app.figures.stuck) == (10, 1)
     # Run 1's jobs ran 630 s; the seven other finished sessions ran 25 s each by their runs' own times.
     assert (app.figures.run_seconds, app.figures.timed) == (630 + 7 * 25, 8)
-    assert (app.pulls.merged, app.pulls.closed, app.pulls.open, app.pulls.merge_rate) == (2, 1, 1, 2 / 3)
+    assert (app.pulls.merged, app.pulls.closed_unmerged, app.pulls.still_open, app.pulls.merge_rate) == (2, 1, 1, 2 / 3)
     assert docs.figures.outcomes["completed"] == 1 and docs.pulls.merge_rate is None
     assert found.totals.figures.sessions == 11 and found.totals.pulls.merged == 2
 

@@ -49,8 +49,8 @@ def text(found: report.Report) -> list[str]:
         rows.append(("All repositories", found.totals.figures, found.totals.pulls))
     lines += ["", *_table(["Repository", "Sessions", *(LABELS[o].capitalize() for o in OUTCOMES), "Stuck", "Run time",
                            "Merged", "Closed unmerged", "Open", "Merge rate"],
-                          [[name, *_figures(figures), str(pulls.merged), str(pulls.closed), str(pulls.open),
-                            report.percent(pulls.merge_rate)] for name, figures, pulls in rows])]
+                          [[name, *_figures(figures), str(pulls.merged), str(pulls.closed_unmerged),
+                            str(pulls.still_open), report.percent(pulls.merge_rate)] for name, figures, pulls in rows])]
     lines += ["", "Why sessions failed:"]
     for found_repository in found.repositories:
         if found_repository.causes:

@@ -89,7 +89,8 @@ def classify_pending(engine: Engine, *, limit: int = CLASSIFY_BATCH, now: float 
 
 
 def _classified(row) -> tuple[Classified, int]:
-    return Classified(row.installation_id, row.repository_id, row.repository, row.run_id, _cause_of(row)), row.run_attempt
+    found = Classified(row.installation_id, row.repository_id, row.repository, row.run_id, _cause_of(row))
+    return found, row.run_attempt
 
 
 def _cause_of(row) -> str | None:

@@ -26,7 +26,8 @@ DAY = 86_400.0
 OUTCOMES = ("completed", "failed", "cancelled", "timed_out", "running")  # a session's, from its state
 LABELS = {"completed": "completed", "failed": "failed", "cancelled": "cancelled", "timed_out": "timed out",
           "running": "running"}
-PULL_STATES = ("merged", "closed", "open")
+# A pull request's state in the index → the figure it counts in.
+PULL_FIGURES = {"merged": "merged", "closed": "closed_unmerged", "open": "still_open"}
 MAX_DAYS = 366
 
 
@@ -40,13 +41,13 @@ class Pulls:
     """The agent's pull requests opened in the window: merged, closed without merging, still open."""
 
     merged: int = 0
-    closed: int = 0
-    open: int = 0
+    closed_unmerged: int = 0
+    still_open: int = 0
 
     @property
     def merge_rate(self) -> float | None:
         """Merged among those decided (merged or closed unmerged); None before any is."""
-        decided = self.merged + self.closed
+        decided = self.merged + self.closed_unmerged
         return self.merged / decided if decided else None
 
 
@@ -62,6 +63,7 @@ class Figures:
     timed: int = 0
 
     def add(self, state: str, n: int, seconds: float | None, timed: int, stuck: bool = False) -> None:
+        """Count `n` sessions in `state` (marked stuck or not) that ran `seconds` in all, `timed` of them known."""
         self.sessions += n
         self.outcomes[outcome(state)] += n
         self.stuck += n if stuck else 0
@@ -128,7 +130,8 @@ def _figures(figures: Figures) -> dict:
 def _repository(found: RepositoryReport) -> dict:
     pulls = found.pulls
     return {"repository": found.repository, **_figures(found.figures),
-            "pull_requests": {"merged": pulls.merged, "closed_unmerged": pulls.closed, "open": pulls.open,
+            "pull_requests": {"merged": pulls.merged, "closed_unmerged": pulls.closed_unmerged,
+                              "open": pulls.still_open,
                               "merge_rate": None if pulls.merge_rate is None else round(pulls.merge_rate, 4)},
             "causes": {name: found.causes.get(name, 0) for name in failures.CAUSES},
             "top_causes": [[name, n] for name, n in found.top_causes],
@@ -218,9 +221,9 @@ def _pulls(conn: Connection, by_repository: dict[int, RepositoryReport], since: 
             .where(pull_requests.c.repository_id.in_(sorted(by_repository)), pull_requests.c.author.in_(agent_logins),
                    pull_requests.c.created_at >= since, pull_requests.c.created_at < until)
             .group_by(pull_requests.c.repository_id, pull_requests.c.state)):
-        if state in PULL_STATES:
-            pulls = by_repository[repository_id].pulls
-            setattr(pulls, state, getattr(pulls, state) + n)
+        if state in PULL_FIGURES:
+            pulls, figure = by_repository[repository_id].pulls, PULL_FIGURES[state]
+            setattr(pulls, figure, getattr(pulls, figure) + n)
 
 
 def _names_and_hints(conn: Connection, by_repository: dict[int, RepositoryReport]) -> None:
@@ -260,8 +263,8 @@ def _total(found: list[RepositoryReport]) -> RepositoryReport:
     total = RepositoryReport("")
     for each in found:
         total.figures.merge(each.figures)
-        for state in PULL_STATES:
-            setattr(total.pulls, state, getattr(total.pulls, state) + getattr(each.pulls, state))
+        for figure in PULL_FIGURES.values():
+            setattr(total.pulls, figure, getattr(total.pulls, figure) + getattr(each.pulls, figure))
         for name, n in each.causes.items():
             total.causes[name] = total.causes.get(name, 0) + n
     return total
