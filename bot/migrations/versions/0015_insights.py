@@ -2,15 +2,15 @@
 whether a repository has copilot-setup-steps.yml; the indexes the report reads (on PostgreSQL, two of
 the sessions' indexes also carry the columns it adds up, so it reads them alone).
 
-Revision ID: 0014
-Revises: 0012 (on this branch; 0013 when merged after it)
+Revision ID: 0015
+Revises: 0014
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0012"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
