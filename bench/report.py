@@ -37,6 +37,7 @@ SECTIONS: list[tuple[str, str]] = [
     ("memory", "bench.memory"),
     ("index", "bench.index_queries"),
     ("agents_page", "bench.agents_page"),  # issue 16: the Agents page at 10^4 and 10^6 sessions
+    ("insights", "bench.insights"),  # issue 20: the report of a repository with 10^5 sessions
     ("load", "bench.load"),
     ("soak", "bench.soak"),
     ("slow_clients", "bench.slow_clients"),

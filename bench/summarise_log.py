@@ -61,7 +61,8 @@ class _ChildPeak:
 
     getrusage's ru_maxrss cannot tell: it counts the parent's pages the child shared between
     fork and exec. VmHWM only grows, so the last sample before the child exits is its peak but
-    for its final 5 ms (writing the summary out).
+    for its final 5 ms (writing the summary out). A child not yet exec'd (its command line still
+    ours) is skipped: its VmHWM is still the parent's, and on a busy machine a sample can land there.
     """
 
     def __init__(self) -> None:
@@ -70,9 +71,12 @@ class _ChildPeak:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
+        ours = Path("/proc/self/cmdline").read_bytes()
         while not self._stop.wait(0.005):
             for child in children(os.getpid()):
                 try:
+                    if Path(f"/proc/{child}/cmdline").read_bytes() == ours:
+                        continue  # between fork and exec
                     self.peak = max(self.peak, _status("VmHWM", child))
                 except (OSError, KeyError):
                     pass  # it exited meanwhile (a zombie has no VmHWM)

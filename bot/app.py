@@ -9,7 +9,7 @@ from bot import cli, db, events, logging_config, pages
 from bot import handlers  # noqa: F401  (registers every handler: the intake asks them which deliveries need a job)
 from bot.config import ConfigError, Settings, describe, load_settings
 from bot.runtime import Runtime, build_runtime
-from bot.web import api, registration, signin
+from bot.web import api, insights, registration, signin  # noqa: F401  (insights: `/insights`, on the pages' blueprint)
 from bot.web import pages as web_pages
 from bot.webhooks import Intake
 

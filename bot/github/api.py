@@ -72,6 +72,11 @@ def run_pages(client: Client, repo: str, params: dict, before_each: Callable[[],
         url, query = resp.links.get("next", {}).get("url"), None  # the next link carries the query
 
 
+def run_jobs(client: Client, repo: str, run_id: int) -> Iterator[dict]:
+    """Every job of a run, of every attempt (`filter=all`), with its `started_at` and `completed_at`."""
+    return client.paginate(f"/repos/{repo}/actions/runs/{run_id}/jobs", params={"filter": "all"}, item_key="jobs")
+
+
 def download_run_logs(client: Client, repo: str, run_id: int) -> tempfile.SpooledTemporaryFile:
     """The zip of a run's logs (see Client.download); GitHubError 404 or BlobMissing while it runs."""
     return client.download(f"/repos/{repo}/actions/runs/{run_id}/logs")

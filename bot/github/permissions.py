@@ -37,6 +37,8 @@ ROUTES: tuple[tuple[str, str, tuple[tuple[str, str], ...], str], ...] = (
      "https://docs.github.com/rest/actions/workflow-runs#cancel-a-workflow-run"),
     ("POST", f"{_REPO}/actions/runs/{{run_id}}/force-cancel", (("actions", "write"),),
      "https://docs.github.com/rest/actions/workflow-runs#force-cancel-a-workflow-run"),
+    ("GET", f"{_REPO}/actions/runs/{{run_id}}/jobs", (("actions", "read"),),
+     "https://docs.github.com/rest/actions/workflow-jobs#list-jobs-for-a-workflow-run"),
     ("GET", f"{_REPO}/actions/runs/{{run_id}}/logs", (("actions", "read"),),
      "https://docs.github.com/rest/actions/workflow-runs#download-workflow-run-logs"),
     ("GET", f"{_REPO}/actions/jobs/{{job_id}}/logs", (("actions", "read"),),

@@ -8,6 +8,7 @@ Where a delivery goes (`@on("event.action")` in the module named):
 - `timeline`       (job) a pull request's timeline into the index: who started each session;
 - `status_comment` workflow_run, workflow_job, pull_request: the one status comment per PR;
 - `log_followups`  workflow_run.completed: the log summaries people asked for while it ran;
+- `insights`       workflow_run.completed: a finished run's jobs' time; (periodic) stored summaries' causes;
 - `finish_summaries` workflow_run.completed: the summary on finish (folded into the status comment);
 - `comments`       issue_comment: command lines into command jobs (`bot/commands/` answers them);
 - `watchdog`       (periodic job) stuck sessions marked, their starter told once, auto-stop.
@@ -18,10 +19,10 @@ A test checks the registry follows it.
 """
 
 from bot.handlers import (installations, authorizations, backfill, index, timeline, status_comment, log_followups,
-                          finish_summaries, comments, watchdog)
+                          finish_summaries, insights, comments, watchdog)
 
 ORDER = (installations, authorizations, backfill, index, timeline, status_comment, log_followups, finish_summaries,
-         comments, watchdog)
+         insights, comments, watchdog)
 
 # Job kinds that are not webhook handlers' own.
 from bot import retention  # noqa: E402,F401  (periodic: the daily prune)

@@ -17,6 +17,7 @@ import requests
 from sqlalchemy import select
 
 from bot import db
+from bot.jobs import Queue
 from tests import agentlogs
 from tests import sessions_payloads as hooks
 from tests.copilot_pr import comment_payload, settle
@@ -78,7 +79,8 @@ class Scene:
     @classmethod
     def build(cls, database: str = "sqlite") -> "Scene":
         """The whole scene on "sqlite" or "pg" (a throwaway database on the test server), ready to browse."""
-        stack = Stack.create(database=database, **QUICK, BACKFILL_DAYS=0)
+        # The insights job on (QUICK turns it off): `classify()` runs an occurrence of it now.
+        stack = Stack.create(database=database, **{**QUICK, "INSIGHTS_INTERVAL_SECONDS": 300}, BACKFILL_DAYS=0)
         scene = cls(stack)
         try:
             scene._people()
@@ -212,6 +214,18 @@ class Scene:
             time.sleep(0.25)
         raise AssertionError(f"no reply to {body!r} on {task.repo}#{task.pr} within {timeout} s")
 
+    def classify(self) -> None:
+        """The failed task's log summary kept (someone asks `/session log` on its pull request), then the
+        bot's periodic `insights` job run now: the summary's cause, and whether its repository has
+        copilot-setup-steps.yml (it has not), for the insights page."""
+        failed = self.task("failed")
+        if not self.stack.count(db.session_summaries, db.session_summaries.c.run_id == failed.run_id):
+            self.comment("failed", "/session log")
+        with self.stack.engine.begin() as conn:
+            Queue(self.stack.engine, lease=30.0, retry_base=1.0, max_attempts=3).enqueue(conn, "insights")
+        self.stack.wait_until(lambda: self.stack.count(db.setup_steps_cache) > 0,
+                              what="the failed session classified and its repository's setup steps looked up")
+
     def signin_path(self, after: str = "/sessions") -> str:
         """The bot's sign-in, coming back to `after`."""
         return "/signin?next=" + quote(after, safe="")
@@ -237,7 +251,10 @@ def agent_log(task: Task) -> bytes:
     """The run's log archive: the agent at work, ending in a summary of this task."""
     log = agentlogs.AgentLog()
     agentlogs.opening(log)
-    log.bash("npm test", "Tests: 48 passed, 48 total")
+    if task.state == "failed":  # it could not install what the project needs (the insights page says why)
+        log.bash("npm ci", "npm ERR! code ENOTFOUND\nnpm ERR! request to https://npm.internal.example/ failed", exit_code=1)
+    else:
+        log.bash("npm test", "Tests: 48 passed, 48 total")
     log.final(f"{task.title}.\n\n## Summary\n- Made the change the issue asked for\n- Added tests for it")
     log.pr_title(task.title, f"{task.title}.")
     log.line("Completed agent run.")

@@ -1,9 +1,9 @@
-"""Pictures for the README: the Agents page's list and one session, as a signed-in person sees them in the
-scene, and a pull request on the scene's fake GitHub with its status comment and a reply.
+"""Pictures for the README: the Agents page's list, one session and the insights, as a signed-in person sees
+them in the scene, and a pull request on the scene's fake GitHub with its status comment and a reply.
 
 `make screenshots` (`python -m tests.browser.screenshots docs/img`) writes docs/img/sessions.png,
-docs/img/session.png and docs/img/pull-request.png; the browser tests take the same pictures, with this
-same code, into a temporary folder, so a test run changes no tracked file.
+docs/img/session.png, docs/img/pull-request.png and docs/img/insights.png; the browser tests take the same
+pictures, with this same code, into a temporary folder, so a test run changes no tracked file.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ def pictures(scene: Scene) -> dict[str, str]:
     `/session list` there: its status comment and the bot's reply)."""
     if not any(c["body"].startswith("/session list") for c in scene.fake.comments_on(*_live(scene))):
         scene.comment("live", "/session list")
+    scene.classify()  # the insights page's causes
     return {"sessions.png": "/sessions", "session.png": f"/sessions/{scene.session_id('done')}",
-            "pull-request.png": scene.pull_url("live")}
+            "pull-request.png": scene.pull_url("live"), "insights.png": "/insights"}
 
 
 def _live(scene: Scene) -> tuple[str, int]:

@@ -24,9 +24,9 @@ def scene(browser):
 
 
 def pages(scene) -> list[str]:
-    """The Agents page's pages: home, the list, a finished session, a running one (with Stop), the account."""
+    """The Agents page's pages: home, the list, a finished session, a running one (with Stop), the account, insights."""
     return ["/", "/sessions", f"/sessions/{scene.session_id('done')}", f"/sessions/{scene.session_id('live')}",
-            "/account"]
+            "/account", "/insights"]
 
 
 @pytest.mark.parametrize("color_scheme", ["light", "dark"])
@@ -98,7 +98,7 @@ def test_light_and_dark_render(page, scene, context_options):
 @pytest.mark.parametrize("color_scheme", ["light", "dark"])
 def test_the_screenshots(browser, scene, tmp_path, color_scheme):
     written = screenshots.take(browser, scene, tmp_path, color_scheme=color_scheme)
-    assert [path.name for path in written] == ["sessions.png", "session.png", "pull-request.png"]
+    assert [path.name for path in written] == ["sessions.png", "session.png", "pull-request.png", "insights.png"]
     for path in written:
         header = path.read_bytes()[:24]
         assert header[:8] == b"\x89PNG\r\n\x1a\n"

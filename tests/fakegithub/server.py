@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives import serialization
 
 from tests import app_manifest
 
-from . import (actions, agent_tasks, auth, comments, contents, control, hooks, logs, manifests, objects, routes, signin,
-               users)
+from . import (actions, agent_tasks, auth, comments, contents, control, hooks, logs, manifests, objects, routes, run_jobs,
+               signin, users)
 from .answering import RATE_LIMIT, RESET, Answering, Route, handler_class
 from .openapi import spec
 from .wire import Recorded, Response
@@ -90,7 +90,8 @@ class FakeGitHub(Answering):
         self._expected_auth_failures = 0
         self._lock = threading.RLock()
         self._threads: list[threading.Thread] = []
-        for module in (routes, actions, comments, contents, control, logs, hooks, users, signin, manifests, agent_tasks):
+        for module in (routes, actions, run_jobs, comments, contents, control, logs, hooks, users, signin, manifests,
+                       agent_tasks):
             module.register(self)
 
     # lifecycle
