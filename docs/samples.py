@@ -127,7 +127,9 @@ def build() -> str:
         "## `/session log 1`",
         _fenced(reply(_command("/session log 1"), f"here is what the agent did in session 1:\n\n{log_body}")),
         "## The status comment",
-        _fenced(status(SESSIONS, closed=None, now=NOW, prefix="/session")),
+        # Run time as the index gives it: each finished session's from its run's own start and end here.
+        _fenced(status(SESSIONS, closed=None, now=NOW, prefix="/session",
+                       run_seconds={s.run_id: s.finished_at - s.started_at for s in SESSIONS if s.finished_at})),
     ]
     return "\n\n".join(sections) + "\n"
 

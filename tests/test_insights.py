@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import db
+from bot.handlers.status_comment import MARKER
 from bot.sessions.failures import SETUP_STEPS_DOCS, SETUP_STEPS_PATH
 from tests import sessions_payloads as hooks
 from tests import web_index
@@ -141,3 +142,10 @@ def test_a_run_gone_before_its_jobs_are_read_keeps_its_own_times(bot, fake_githu
     assert ("insights.run_time", "done", None) in bot.drain()
     with bot.engine.connect() as conn:
         assert conn.execute(select(db.run_times)).all() == []
+
+
+def test_the_status_comment_gives_the_pull_requests_run_time_from_its_jobs(bot, fake_github):
+    t0 = float(int(time.time()) - 7200)
+    finished_session(bot, fake_github, 7, 5151, started=t0, ended=t0 + 610, jobs=((1, t0 + 12, t0 + 600),))
+    [status] = [c["body"] for c in fake_github.comments_on(REPO, 7) if c["body"].startswith(MARKER)]
+    assert "Run time: 9m 48s over 1 finished session." in status, "the job's 588 s, not the run's 610 s"

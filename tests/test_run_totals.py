@@ -19,6 +19,7 @@ def session(run_id: int, state: str):
 @pytest.mark.parametrize("states, seconds, expected", [
     ([], {}, ""),
     (["in_progress"], {}, ""),
+    (["completed", "failed"], {}, ""),  # no time known: nothing rather than "0s"
     (["completed"], {1: 65.0}, "Run time: 1m 05s over 1 finished session."),
     (["completed", "failed", "in_progress"], {1: 3000.0, 2: 720.0}, "Run time: 1h 02m over 2 finished sessions, "
                                                                     "1 still running."),

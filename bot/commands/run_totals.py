@@ -14,13 +14,16 @@ from bot.sessions.model import RUNNING
 
 def pr_totals(sessions: Iterable, seconds: Mapping[int, float]) -> str:
     """`Run time: 1h 02m over 3 finished sessions, 1 still running.` for a pull request's sessions (rows
-    with `run_id` and `state`) and `seconds` (run id → seconds); "" before any session has finished."""
+    with `run_id` and `state`) and `seconds` (run id → seconds); "" before the time of any finished
+    session is known."""
     states = [(row.run_id, row.state) for row in sessions]
     finished = [run_id for run_id, state in states if state not in RUNNING]
     running = len(states) - len(finished)
     if not finished:
         return ""
     timed = [seconds[run_id] for run_id in finished if run_id in seconds]
+    if not timed:
+        return ""
     line = f"Run time: {duration(sum(timed))} over {_count(len(timed), 'finished session')}"
     if len(timed) < len(finished):
         line += f" ({len(finished) - len(timed)} more without a known time)"

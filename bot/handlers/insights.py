@@ -16,6 +16,7 @@ from bot.caches.setup_steps import TTL, SetupStepsCache
 from bot.events import Context, on
 from bot.github import api
 from bot.github.errors import GitHubError
+from bot.handlers import status_comment
 from bot.jobs import Job, handles
 from bot.schedule import periodic
 from bot.sessions import insights, queries
@@ -56,6 +57,12 @@ def run_time(runtime, job: Job) -> None:
         return
     insights.record_run_time(runtime.engine, repository_id=args["repository_id"], run_id=args["run_id"],
                              run_attempt=args["run_attempt"], jobs=jobs)
+    with runtime.engine.connect() as conn:
+        session = queries.session_of_run(conn, args["repository_id"], args["run_id"])
+    if session is not None and session.pr_number is not None and not session.backfilled:
+        # The status comment's run time was the run's own until now: show the jobs' instead.
+        status_comment.request(runtime, installation_id=args["installation_id"], repository_id=args["repository_id"],
+                               repository=args["repository"], pr_number=session.pr_number)
 
 
 @periodic("insights", lambda settings: settings.insights_interval)

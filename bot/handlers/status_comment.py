@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from bot.commands import status_text
 from bot.commands.kept_summaries import kept_of
 from bot.commands.registry import hint
+from bot.commands.run_totals import pr_totals
 from bot.commands.session_text import sessions_table
 from bot.db import dialect_insert, jobs, pull_requests, sessions, status_comments
 from bot.errors import RetryLater
@@ -24,16 +25,18 @@ from bot.events import Context, on
 from bot.github import api
 from bot.jobs import Job, handles
 from bot.sessions import model
+from bot.sessions.insights import run_seconds_of_pull
 from bot.sessions.queries import latest_stops, numbered_sessions
 
 MARKER = "<!-- session-bot:status -->"
 
 
 def status_body(pr_sessions, *, closed: str | None, now: float, prefix: str, stops: dict | None = None,
-                kept: dict | None = None, public_url: str | None = None) -> str:
+                kept: dict | None = None, public_url: str | None = None, run_seconds: dict | None = None) -> str:
     """The comment's body: the sessions table (the running one highlighted, who stopped which: `stops`),
-    the kept log summaries (`kept`, by run id: bot/commands/status_text.py keeps it all under GitHub's
-    limit) and a hint naming the commands with the repository's `prefix`."""
+    how long the finished ones ran (`run_seconds`, by run id), the kept log summaries (`kept`, by run id:
+    bot/commands/status_text.py keeps it all under GitHub's limit) and a hint naming the commands with
+    the repository's `prefix`."""
     running = [s for s in pr_sessions if s.state in model.RUNNING]
     if closed:
         headline = f"This pull request was {closed}; this is the final record of its Copilot agent sessions."
@@ -41,6 +44,8 @@ def status_body(pr_sessions, *, closed: str | None, now: float, prefix: str, sto
         headline = f"Copilot is working: session {running[-1].number} is running."
     else:
         headline = "No Copilot agent session is running."
+    if totals := pr_totals(pr_sessions, run_seconds or {}):
+        headline += f" {totals}"
     return status_text.fitted(f"{MARKER}\n### Copilot agent sessions\n\n{headline}",
                               sessions_table(pr_sessions, now, highlight_running=True, stops=stops), hint(prefix),
                               pr_sessions, kept or {}, prefix=prefix, public_url=public_url)
@@ -101,6 +106,7 @@ def refresh(runtime, args: dict, job: Job) -> bool:
             pull_requests.c.repository_id == args["repository_id"],
             pull_requests.c.number == args["pr_number"])).first()
         stops = latest_stops(conn, args["repository_id"], [s.run_id for s in pr_sessions])
+        run_seconds = run_seconds_of_pull(conn, args["repository_id"], args["pr_number"])
     if not any(not s.backfilled for s in pr_sessions):
         return False  # only backfilled sessions: the bot never comments on those
     closed = pull.state if pull and pull.state in ("closed", "merged") else None
@@ -112,7 +118,7 @@ def refresh(runtime, args: dict, job: Job) -> bool:
         with engine.connect() as conn:
             kept = kept_of(conn, pr_sessions, newest=status_text.MAX_FOLDS)
     body = status_body(pr_sessions, closed=closed, now=time.time(), prefix=config.prefix, stops=stops, kept=kept,
-                       public_url=runtime.settings.public_url)
+                       public_url=runtime.settings.public_url, run_seconds=run_seconds)
     digest = hashlib.sha256(body.encode()).hexdigest()
     row, inherited = _claim(engine, args, job.id)
     if row.finalised or row.body_hash == digest:
