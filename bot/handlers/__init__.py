@@ -10,7 +10,8 @@ Where a delivery goes (`@on("event.action")` in the module named):
 - `log_followups`  workflow_run.completed: the log summaries people asked for while it ran;
 - `finish_summaries` workflow_run.completed: the summary on finish (folded into the status comment);
 - `comments`       issue_comment: command lines into command jobs (`bot/commands/` answers them);
-- `watchdog`       (periodic job) stuck sessions marked, their starter told once, auto-stop.
+- `watchdog`       (periodic job) stuck sessions marked, their starter told once, auto-stop;
+- `task_refresh`   (periodic job) Copilot tasks read with people's kept tokens: state, usage, artifacts.
 
 Handlers of one event run in the order of `ORDER`, and that order matters: the backfill reads the
 repositories `installations` just listed, and the status comment reads what `index` just wrote.
@@ -18,10 +19,10 @@ A test checks the registry follows it.
 """
 
 from bot.handlers import (installations, authorizations, backfill, index, timeline, status_comment, log_followups,
-                          finish_summaries, comments, watchdog)
+                          finish_summaries, comments, watchdog, task_refresh)
 
 ORDER = (installations, authorizations, backfill, index, timeline, status_comment, log_followups, finish_summaries,
-         comments, watchdog)
+         comments, watchdog, task_refresh)
 
 # Job kinds that are not webhook handlers' own.
 from bot import retention  # noqa: E402,F401  (periodic: the daily prune)
