@@ -173,3 +173,18 @@ def test_a_start_whose_answer_was_lost_is_found_and_never_doubled(fake, app_key,
         assert fake.calls("GET", START), "the retry looked among alice's tasks before starting another"
     finally:
         bot.dispose()
+
+
+def test_an_app_without_the_agent_tasks_permission_names_it_and_who_grants_it(bot, fake):
+    keep_token(bot, fake)
+    del fake.installations[INSTALLATION]["permissions"]["agent_tasks"]
+    reply = start(bot, fake)
+    assert "lacks `agent_tasks: write`" in reply and f"/settings/installations/{INSTALLATION}" in reply
+    assert tasks(bot) == []
+
+
+def test_a_kept_token_github_no_longer_takes_is_answered_with_the_sign_in(bot, fake):
+    keep_token(bot, fake)
+    fake.revoke_user("alice")  # revoked on GitHub; the webhook saying so has not come yet
+    reply = start(bot, fake)
+    assert "GitHub no longer accepts your kept token" in reply and "https://bot.example.com/account" in reply
