@@ -24,9 +24,9 @@ def scene(browser):
 
 
 def pages(scene) -> list[str]:
-    """The Agents page's pages: home, the list, a finished session, a running one (with Stop), the account."""
+    """The Agents page's pages: home, the list, a finished session, a running one (with Stop), the account, New task."""
     return ["/", "/sessions", f"/sessions/{scene.session_id('done')}", f"/sessions/{scene.session_id('live')}",
-            "/account"]
+            "/account", "/tasks/new"]
 
 
 @pytest.mark.parametrize("color_scheme", ["light", "dark"])
