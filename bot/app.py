@@ -9,7 +9,7 @@ from bot import cli, db, events, logging_config, pages
 from bot import handlers  # noqa: F401  (registers every handler: the intake asks them which deliveries need a job)
 from bot.config import ConfigError, Settings, describe, load_settings
 from bot.runtime import Runtime, build_runtime
-from bot.web import api, insights, registration, signin  # noqa: F401  (insights: `/insights`, on the pages' blueprint)
+from bot.web import api, insights, registration, signin, task_pages  # noqa: F401  (insights: `/insights`, on the pages' blueprint)
 from bot.web import pages as web_pages
 from bot.webhooks import Intake
 
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     pages.install(app)  # probes, and a short 503 from every page while the database is gone
     app.register_blueprint(api.blueprint)
     app.register_blueprint(web_pages.blueprint)  # `/`, `/sessions`; security headers on every response
+    app.register_blueprint(task_pages.blueprint)  # `/tasks/new`, `/tasks/<id>`: Copilot tasks
     signin.install(app)  # sign-in routes, the session cookie's keys (from SECRET_KEY), CSRF checks
     app.register_blueprint(registration.blueprint)  # setup mode's one-click registration (the manifest flow)
     cli.register(app)

@@ -77,6 +77,7 @@ class Settings:
     retention_days: int = 14  # 0: keep everything
     watchdog_interval: float = 60.0  # 0: no watchdog (stuck sessions are not flagged)
     insights_interval: float = 300.0  # 0: stored summaries are not classified (bot/handlers/insights.py)
+    task_refresh_interval: float = 60.0  # 0: Copilot tasks are not followed with people's kept tokens
     # The Agents page (bot/web/): GitHub's web host for sign-in, the App's OAuth client, and keys.
     github_url: str = "https://github.com"
     github_client_id: str | None = None
@@ -138,6 +139,7 @@ SIMPLE = [
     ("RETENTION_DAYS", "retention_days", retention_days),
     ("WATCHDOG_INTERVAL_SECONDS", "watchdog_interval", seconds_or_off),
     ("INSIGHTS_INTERVAL_SECONDS", "insights_interval", seconds_or_off),
+    ("TASK_REFRESH_SECONDS", "task_refresh_interval", seconds_or_off),
     ("GITHUB_URL", "github_url", http_url),
     ("GITHUB_CLIENT_ID", "github_client_id", lambda n, t: t.strip()),
     ("GITHUB_CLIENT_SECRET", "github_client_secret", lambda n, t: t.strip()),

@@ -106,6 +106,8 @@ SETTINGS = (
                'Done jobs and stored deliveries no job still needs are deleted after this many days (daily; `flask --app app deliveries prune`). `0` keeps everything; otherwise at least `3`.'),
     Documented('WATCHDOG_INTERVAL_SECONDS', '60',
                "How often the watchdog looks for stuck sessions: queued or running past the repository's limits (`stuck:` in `.github/session-bot.yml`), finished without Copilot saying so, or whose run is gone; it marks them, mentions the starter once, and stops those past `auto_stop_after_minutes`. `0` turns it off."),
+    Documented('TASK_REFRESH_SECONDS', '60',
+               "How often the Copilot tasks of people who keep their token are read from GitHub's Agent tasks API (conditional requests; at most once a minute per person, so less than `60` counts as `60`): each task's state, model, usage and the pull request or branch that joins it to its sessions. `0` turns it off."),
     Documented('GITHUB_URL', 'https://github.com',
                "GitHub's web host, where people sign in (a GitHub Enterprise Server's own URL)."),
     Documented('GITHUB_CLIENT_ID', None,

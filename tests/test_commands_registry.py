@@ -63,6 +63,8 @@ GRAMMAR = [
     ("/session stop 0 oops",            Invalid("`stop` takes a session number or `all`, and a reason")),
     ("/session stop 1000000",           Invalid("`stop` takes a session number or `all`, and a reason")),
     ("/session stop #2x wrong",         Invalid("`stop` takes a session number or `all`, and a reason")),
+    ("/session start Fix  the flaky test", ("start", {"prompt": "Fix the flaky test"})),
+    ("/session start",                  Invalid("`start` takes a prompt")),
     ("/session list mine",              Invalid("it takes no arguments")),
     ("/session help me",                Invalid("it takes no arguments")),
     ("/session deploy",                 Invalid("that is not a command")),
@@ -88,15 +90,15 @@ def test_every_command_module_is_found_without_a_list():
                  if any(isinstance(node, ast.Call) and getattr(node.func, "id", None) == "command"
                         for node in ast.walk(ast.parse(path.read_text())))}
     registered = {spec.handle.__module__.rsplit(".", 1)[-1] for spec in commands().values()}
-    assert declaring == registered == {"show_help", "list_sessions", "show_log", "stop_sessions"}
+    assert declaring == registered == {"show_help", "list_sessions", "show_log", "start_task", "stop_sessions"}
     assert {m.name for m in pkgutil.iter_modules([str(folder)])} >= declaring
 
 
 def test_the_help_and_the_hint_are_generated_with_the_repositorys_prefix():
     assert "| `/agent stop [N\\|all] [reason…]` | Stop the latest running session" in help_table("/agent")
     assert "(alias: `status`)" in help_table("/agent")
-    assert hint("/agent") == ("Comment `/agent list`, `/agent log [N]` or `/agent stop [N]` on this pull request; "
-                              "`/agent help` for more.")
+    assert hint("/agent") == ("Comment `/agent list`, `/agent log [N]`, `/agent start <prompt…>` or `/agent stop [N]` "
+                              "on this pull request; `/agent help` for more.")
     assert status_body([], closed=None, now=0.0, prefix="/agent").endswith(hint("/agent"))
 
 
@@ -152,8 +154,8 @@ def test_a_new_command_is_in_the_help_the_unknown_command_reply_and_the_status_h
     assert row in help_table("/agent")
     assert row in not_understood(interpret("/agent deploy"), "/agent")
     assert row in commands()["help"].handle(SimpleNamespace(prefix="/agent"), Arguments())
-    assert hint("/agent") == ("Comment `/agent list`, `/agent log [N]`, `/agent nudge [N]`, `/agent stop [N]` or "
-                              "`/agent wave` on this pull request; `/agent help` for more.")
+    assert hint("/agent") == ("Comment `/agent list`, `/agent log [N]`, `/agent nudge [N]`, `/agent start <prompt…>`, "
+                              "`/agent stop [N]` or `/agent wave` on this pull request; `/agent help` for more.")
 
 
 def test_a_new_commands_policy_runs_before_its_handler(throwaway):

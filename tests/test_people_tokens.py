@@ -91,3 +91,22 @@ def test_a_signed_out_or_forgotten_persons_token_is_gone_from_the_database(engin
     user_access.forget_user(engine, BOB)  # GitHub's `github_app_authorization` revoked, or an uninstall
     assert worker.kept_access_token(ALICE) is None and worker.kept_access_token(login="bob") is None
     assert stored(engine) == []
+
+
+def test_a_use_the_person_did_not_ask_for_keeps_a_kept_token_no_longer(engine, web, worker, clock):
+    web.open_session(ALICE, "alice", token(clock, lifetime=HOUR))
+    web.keep_token(ALICE, True)
+    web.open_session(BOB, "bob", token(clock, "bob"))
+    assert worker.kept_people() == [(ALICE, "alice")], "only those who chose to keep their token"
+
+    def last_used() -> float:
+        with engine.connect() as conn:
+            return conn.execute(select(user_tokens.c.last_used_at).where(user_tokens.c.user_id == ALICE)).scalar()
+
+    used = last_used()
+    clock.now += HOUR - 60  # renewed on the way: still not a use of hers
+    assert worker.kept_access_token(ALICE, touch=False) == "ghu_renewed1"
+    clock.now += 600
+    assert worker.kept_access_token(ALICE, touch=False) == "ghu_renewed1"
+    assert last_used() == used, "a periodic refresh does not keep it from USER_TOKEN_IDLE_SECONDS"
+    assert worker.kept_access_token(ALICE) == "ghu_renewed1" and last_used() == clock.now

@@ -253,7 +253,7 @@ def test_a_stop_rule_github_cannot_answer_now_hides_the_button(as_octo, engine, 
 
 
 def test_the_document_describes_exactly_the_apis_routes(app):
-    routes = {(rule.rule.replace("<session_id>", "{session_id}"), method.lower())
+    routes = {(rule.rule.replace("<session_id>", "{session_id}").replace("<task_id>", "{task_id}"), method.lower())
               for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/")
               for method in rule.methods - {"HEAD", "OPTIONS"}}
     described = {(path, method) for path, item in spec()["paths"].items() for method in item if method != "parameters"}

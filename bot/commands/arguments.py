@@ -97,24 +97,28 @@ class Flag:
 
 @dataclass(frozen=True)
 class Reason:
-    """Free text, the rest of the line (its words joined by single spaces; "" when absent)."""
+    """Free text, the rest of the line (its words joined by single spaces; "" when absent). `required`:
+    a line without it is malformed (`/session start` says what it is for)."""
 
     name: str = "reason"
+    required: bool = False
 
     def usage(self) -> str:
-        """`[reason…]`."""
-        return f"[{self.name}…]"
+        """`[reason…]`, or `<prompt…>` when required."""
+        return f"<{self.name}…>" if self.required else f"[{self.name}…]"
 
     def short_usage(self) -> str:
-        """Left out of the status comment's hint."""
-        return ""
+        """Left out of the status comment's hint, unless required: `<prompt…>`."""
+        return self.usage() if self.required else ""
 
     def described(self) -> str:
         """"a reason"."""
         return f"a {self.name}"
 
-    def take(self, words: list[str]) -> tuple[str, list[str]]:
-        """All the words, as one text."""
+    def take(self, words: list[str]) -> tuple[str | None, list[str]]:
+        """All the words, as one text (None when there are none and it is required)."""
+        if self.required and not words:
+            return None, words
         return " ".join(words), []
 
 

@@ -101,10 +101,10 @@ def missing_permission(runtime, run, exc: MissingPermission, name: str | None) -
     needs = permissions.describe(exc.needs) if exc.needs else "a permission it does not have"
     return (f"could not finish {what}: GitHub refused it because this installation of the App lacks "
             f"{needs}. An owner of the account can grant it in the installation's settings: "
-            f"{_settings_url(runtime, run.installation_id)}")
+            f"{installation_settings_url(runtime, run.installation_id)}")
 
 
-def _settings_url(runtime, installation_id: int) -> str:
+def installation_settings_url(runtime, installation_id: int) -> str:
     """The installation's settings page: the account from the installation index, else from GitHub."""
     with runtime.engine.connect() as conn:
         row = conn.execute(select(installations.c.account_login, installations.c.account_type)

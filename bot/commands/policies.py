@@ -103,6 +103,11 @@ def _writers_or_starter(asker: Asker, starter: str | None) -> bool:
     return asker.level != "none" and _is_starter(asker, starter)
 
 
+def _listed(asker: Asker, users: tuple[str, ...], teams: tuple[str, ...]) -> bool:
+    """The asker is one of `users`, or an active member of one of `teams` (asked only when it decides)."""
+    return asker.login.lower() in {user.lower() for user in users} or any(asker.in_team(team) for team in teams)
+
+
 def listed_or_starter(users: tuple[str, ...], teams: tuple[str, ...]) -> Policy:
     """Only the listed people and members of the listed teams ("org/slug"), and the session's starter;
     never anyone without access to the repository, listed or not."""
@@ -110,12 +115,23 @@ def listed_or_starter(users: tuple[str, ...], teams: tuple[str, ...]) -> Policy:
     def rule(asker: Asker, starter: str | None) -> bool:
         if asker.level == "none":
             return False
-        if _is_starter(asker, starter) or asker.login.lower() in {user.lower() for user in users}:
-            return True
-        return any(asker.in_team(team) for team in teams)
+        return _is_starter(asker, starter) or _listed(asker, users, teams)
 
     return Policy("listed people and teams", f"the people and teams `{PATH}` lists, or who started the session",
                   rule, only=f"the people and teams `{PATH}` lists, or who started the session,")
+
+
+def writers_or_listed(users: tuple[str, ...], teams: tuple[str, ...]) -> Policy:
+    """People with write access or more, and the people and teams `stop` lists in the repository's
+    config (whatever its `allow`); never anyone without access, listed or not. For a command that acts
+    on no session: there is no starter to fall back on."""
+
+    def rule(asker: Asker, starter: str | None) -> bool:
+        if asker.level in WRITE:
+            return True
+        return asker.level != "none" and _listed(asker, users, teams)
+
+    return Policy("writers or listed", f"people with write access, or listed under `stop` in `{PATH}`", rule)
 
 
 ANYONE = Policy("anyone", "anyone who can comment", lambda asker, starter: True)

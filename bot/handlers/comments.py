@@ -19,6 +19,7 @@ from bot.errors import PermanentError
 from bot.events import Context, on
 from bot.jobs import URGENT
 from bot.patterns import linear
+from bot.redact import redact
 from bot.shapes import ID, INSTALLATION, NUMBER, REPOSITORY, TEXT, Maybe
 from bot.github import api
 from bot.github.errors import GitHubError
@@ -88,7 +89,8 @@ def receive_comment(ctx: Context) -> None:
                 state = "limited"
             values = dict(installation_id=ctx.installation_id, repository_id=repository["id"],
                           repository=repository["full_name"], pr_number=payload["issue"]["number"],
-                          comment_id=comment["id"], position=line.position, text=line.text[:500],
+                          # Kept redacted: a line may carry a secret (a `/session start` prompt is free text).
+                          comment_id=comment["id"], position=line.position, text=redact(line.text)[:500],
                           sender_login=sender["login"], sender_id=sender["id"], state=state,
                           reply_uncertain=False, reacted=False, created_at=now)
             statement = dialect_insert(conn, command_runs).values(**values).on_conflict_do_nothing(

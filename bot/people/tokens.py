@@ -50,16 +50,25 @@ class Tokens:
         usable any more (then the person is forgotten). OAuthUnavailable when GitHub cannot renew it now."""
         return self._usable(user_id, kept_only=False)
 
-    def kept_access_token(self, user_id: int | None = None, *, login: str | None = None) -> str | None:
+    def kept_access_token(self, user_id: int | None = None, *, login: str | None = None,
+                          touch: bool = True) -> str | None:
         """The token of the person with this GitHub user id (or, failing an id, this login: any case,
         and only while one kept token bears it), renewed as `access_token` does; None unless they
-        chose to keep it, or once it is revoked, signed out or unusable."""
+        chose to keep it, or once it is revoked, signed out or unusable. `touch=False`: a use the
+        person did not ask for (a periodic refresh), which keeps the token no longer from its idle
+        prune (USER_TOKEN_IDLE_SECONDS)."""
         if user_id is None and login is not None:
             with self.engine.connect() as conn:
                 found = conn.execute(select(user_tokens.c.user_id).where(
                     func.lower(user_tokens.c.login) == login.lower(), user_tokens.c.keep.is_(True))).scalars().all()
             user_id = found[0] if len(found) == 1 else None  # two: a login renamed and taken again
-        return None if user_id is None else self._usable(user_id, kept_only=True)
+        return None if user_id is None else self._usable(user_id, kept_only=True, touch=touch)
+
+    def kept_people(self) -> list[tuple[int, str]]:
+        """(user id, login) of everyone who chose to keep their token, by id: those a job may act for."""
+        with self.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(select(user_tokens.c.user_id, user_tokens.c.login)
+                                                       .where(user_tokens.c.keep.is_(True)).order_by(user_tokens.c.user_id))]
 
     def keep_token(self, user_id: int, keep: bool) -> None:
         """The person's choice: keep their token beyond the browser session, or not."""
@@ -76,7 +85,7 @@ class Tokens:
         """Forget the person: every browser session of theirs, their token, their cached access."""
         user_access.forget_user(self.engine, user_id)
 
-    def _usable(self, user_id: int, *, kept_only: bool) -> str | None:
+    def _usable(self, user_id: int, *, kept_only: bool, touch: bool = True) -> str | None:
         for _ in range(2):  # twice: another process may have renewed it while we tried
             with self.engine.connect() as conn:
                 row = conn.execute(select(user_tokens).where(user_tokens.c.user_id == user_id)).first()
@@ -90,17 +99,17 @@ class Tokens:
                 return None
             now = self.clock()
             if token.expires_at is None or now < token.expires_at - REFRESH_MARGIN:
-                if now - row.last_used_at >= TOUCH_EVERY:
+                if touch and now - row.last_used_at >= TOUCH_EVERY:
                     with self.engine.begin() as conn:
                         conn.execute(update(user_tokens).where(user_tokens.c.user_id == user_id)
                                      .values(last_used_at=now))
                 return token.access_token
-            renewed = self._renew(row, token, now)
+            renewed = self._renew(row, token, now, touch)
             if renewed is not None:
                 return renewed.access_token
         return None
 
-    def _renew(self, row, token: UserToken, now: float) -> UserToken | None:
+    def _renew(self, row, token: UserToken, now: float, touch: bool) -> UserToken | None:
         """A refreshed token, stored; None when GitHub refused (or another process refreshed first)."""
         if not token.refresh_token or (token.refresh_expires_at is not None and now >= token.refresh_expires_at):
             self.forget(row.user_id)
@@ -116,9 +125,11 @@ class Tokens:
                 log.info("user %s: GitHub refused the refresh (%s); they must sign in again", row.user_id, exc.error)
                 self.forget(row.user_id)
             return None
+        values = self._sealed(row.user_id, renewed, now)
+        if not touch:
+            values["last_used_at"] = row.last_used_at
         with self.engine.begin() as conn:  # an update only: a sign-out meanwhile is not undone
-            conn.execute(update(user_tokens).where(user_tokens.c.user_id == row.user_id)
-                         .values(**self._sealed(row.user_id, renewed, now)))
+            conn.execute(update(user_tokens).where(user_tokens.c.user_id == row.user_id).values(**values))
         return renewed
 
     def _sealed(self, user_id: int, token: UserToken, now: float) -> dict:

@@ -264,3 +264,19 @@ def stored_summary(conn: Connection, session) -> str | None:
         session_summaries.c.repository_id == session.repository_id,
         session_summaries.c.run_id == session.run_id,
         session_summaries.c.run_attempt == session.run_attempt)).scalar()
+
+
+def repository_named(conn: Connection, full_name: str, repository_ids: frozenset[int] | None):
+    """The installed repository called `full_name` (any case) among `repository_ids` (None: any), or None."""
+    statement = select(repositories).where(func.lower(repositories.c.full_name) == full_name.lower())
+    if repository_ids is not None:
+        statement = statement.where(repositories.c.id.in_(sorted(repository_ids)))
+    return conn.execute(statement.order_by(repositories.c.id)).first()
+
+
+def repositories_by_id(conn: Connection, repository_ids: list[int]) -> dict:
+    """The installed repositories among these ids, by id."""
+    if not repository_ids:
+        return {}
+    rows = conn.execute(select(repositories).where(repositories.c.id.in_(sorted(set(repository_ids))))).all()
+    return {row.id: row for row in rows}

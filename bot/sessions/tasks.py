@@ -110,3 +110,24 @@ def tasks_of_sessions(conn: Connection, keys: Iterable[tuple[int, int]]) -> dict
     for row in rows:
         found.setdefault((row.session_repository_id, row.session_run_id), []).append(row)
     return found
+
+
+def tasks_without_sessions(conn: Connection, repository_ids: frozenset[int] | None, *, since: float,
+                           limit: int) -> list:
+    """The newest tasks created since `since` in `repository_ids` (None: any) that join no session yet:
+    started, but GitHub has not yet named (or the bot not yet read) their pull request or branch."""
+    joined = (select(sessions.c.id).select_from(_SESSIONS_WITH_PULLS).where(_JOINED)
+              .correlate(agent_tasks).exists())
+    statement = select(agent_tasks).where(~joined, agent_tasks.c.created_at >= since)
+    if repository_ids is not None:
+        statement = statement.where(agent_tasks.c.repository_id.in_(sorted(repository_ids)))
+    return conn.execute(statement.order_by(agent_tasks.c.created_at.desc(), agent_tasks.c.id.desc())
+                        .limit(limit)).all()
+
+
+def kept_tasks(conn: Connection, task_ids: Iterable[str]) -> dict[str, Any]:
+    """The kept rows of these tasks, by id (those the index does not know are absent)."""
+    ids = sorted(set(task_ids))
+    if not ids:
+        return {}
+    return {row.id: row for row in conn.execute(select(agent_tasks).where(agent_tasks.c.id.in_(ids)))}

@@ -67,6 +67,12 @@ def accounts() -> Accounts:
     return Accounts(runtime.engine, runtime.settings)
 
 
+def user_token(user_id: int) -> str | None:
+    """A signed-in person's GitHub token (their browser session's), renewed if need be; None once it
+    is gone (then they must sign in again). OAuthUnavailable when GitHub cannot renew it now."""
+    return accounts().access_token(user_id)
+
+
 def _signed_in() -> Viewer | None:
     runtime = current_runtime()
     session_id = session.get(SESSION_KEY)

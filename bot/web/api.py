@@ -1,4 +1,5 @@
-"""The Agents page's JSON API: `GET /api/sessions`, `GET /api/sessions/{id}`, `POST /api/sessions/{id}/stop`.
+"""The Agents page's JSON API: `GET /api/sessions`, `GET /api/sessions/{id}`, `POST /api/sessions/{id}/stop`,
+`POST /api/tasks` (a Copilot task started as the signed-in person) and `GET /api/tasks/{id}`.
 
 docs/openapi.yaml describes it. What it shows is bot/web/listing.py's, narrowed to the request's
 viewer (bot/web/access.py); a session the viewer may not see answers 404 like one that does not
@@ -8,6 +9,8 @@ every few seconds. Errors are JSON with a `message`; pages follow GitHub's `Link
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 
 from flask import Blueprint, Response, jsonify, request
@@ -15,14 +18,16 @@ from werkzeug.exceptions import HTTPException
 
 from bot.commands import stop_requests
 from bot.runtime import current_runtime
-from bot.web import access
-from bot.web.listing import BadFilter, Detail, Filters, Listing, Row, detail, find_session, load_listing
+from bot.web import access, new_task, task_view
+from bot.web.listing import BadFilter, Detail, Filters, Listing, Row, detail, find_session, load_listing, row_of
+from bot.web.task_view import TaskInfo
 from bot.web.viewer import Viewer
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 
 _MAX_ID = 2**63 - 1  # the largest id either database keeps; anything past it names no session
 MAX_STOP_BODY = 16 * 1024  # a stop's JSON body: a reason is kept to 300 characters
+MAX_TASK_BODY = 128 * 1024  # a new task's JSON body: a prompt of PROMPT_LIMIT characters, escaped
 
 
 class ApiError(Exception):
@@ -91,6 +96,35 @@ def stop_session(session_id: str):
     return response
 
 
+@blueprint.post("/tasks")
+def start_task():
+    """Start a Copilot task as the signed-in person, with their own token (a JSON body: `repository`,
+    `prompt`, optional `base_ref` and `model`, as the page's New task); 201 with the task, queued."""
+    runtime, viewer = current_runtime(), _viewer()
+    body = _json_body(MAX_TASK_BODY, '{"repository": "octo-org/app", "prompt": "Fix the flaky test"}')
+    try:
+        row = new_task.start(runtime, viewer, new_task.parse(body or {}), access.user_token)
+    except new_task.Refused as refused:
+        said = f" GitHub said: “{refused.said}”" if refused.said else ""
+        raise ApiError(refused.status, refused.message + said) from None
+    response = jsonify(dict(task_json(task_view.info(row)), sessions=[]))
+    response.status_code = 201
+    response.headers["Location"] = f"{request.host_url.rstrip('/')}{request.script_root}/api/tasks/{row.id}"
+    return response
+
+
+@blueprint.get("/tasks/<task_id>")
+def show_task(task_id: str):
+    """One Copilot task, with the sessions it joins by its artifacts."""
+    runtime = current_runtime()
+    found = task_view.find_task(runtime, _viewer(), task_id)
+    if found is None:
+        raise ApiError(404, "Not Found")
+    task, sessions = found
+    body = dict(task_json(task), sessions=[row_json(row_of(s, runtime.settings.github_url)) for s in sessions])
+    return _conditional(body, hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32])
+
+
 def listing_json(listing: Listing) -> dict:
     """A page of the list as the API shows it (docs/openapi.yaml: SessionList)."""
     return {
@@ -111,8 +145,22 @@ def row_json(row: Row) -> dict:
         "starter": row.starter, "created_at": _iso(row.created_at), "started_at": _iso(row.started_at),
         "finished_at": _iso(row.finished_at), "run_attempt": row.run_attempt, "run_url": row.run_url,
         "stuck": row.stuck, "stuck_label": row.stuck_label, "stuck_at": _iso(row.stuck_at),
+        "tasks": [task_json(task) for task in row.tasks],
         "html_url": request.host_url.rstrip("/") + request.script_root + row.page_path,
         "url": f"{request.host_url.rstrip('/')}{request.script_root}/api/sessions/{row.id}",
+    }
+
+
+def task_json(task: TaskInfo) -> dict:
+    """A Copilot task as GitHub last said (docs/openapi.yaml: Task): usage per unit, never added together."""
+    root = request.host_url.rstrip("/") + request.script_root
+    return {
+        "id": task.id, "repository": task.repository, "state": task.state, "state_label": task.label,
+        "model": task.model, "name": task.name, "creator": task.creator, "created_at": _iso(task.created_at),
+        "checked_at": _iso(task.checked_at), "summary": task.summary, "github_url": task.html_url,
+        "usage": {"ai_credits": task.ai_credits, "ai_credits_nano": task.ai_credits_nano,
+                  "premium_requests": task.premium_requests},
+        "html_url": root + task.page_path, "url": f"{root}/api/tasks/{task.id}",
     }
 
 
@@ -131,17 +179,25 @@ def detail_json(found: Detail) -> dict:
 
 def _reason() -> str | None:
     """The stop's `reason` from the request's JSON body, if it has one (no body: no reason)."""
-    request.max_content_length = MAX_STOP_BODY  # larger: 413, before anything is read
-    if not request.get_data(cache=True):
+    body = _json_body(MAX_STOP_BODY, '{"reason": "no longer needed"}')
+    if body is None:
         return None
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(400, 'The body must be a JSON object (Content-Type: application/json), such as '
-                            '{"reason": "no longer needed"}.')
     reason = body.get("reason")
     if reason is not None and not isinstance(reason, str):
         raise ApiError(400, "`reason` must be a string.")
     return reason
+
+
+def _json_body(limit: int, example: str) -> dict | None:
+    """The request's JSON object, at most `limit` bytes (larger: 413, before anything is read); None
+    when there is no body."""
+    request.max_content_length = limit
+    if not request.get_data(cache=True):
+        return None
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, f"The body must be a JSON object (Content-Type: application/json), such as {example}.")
+    return body
 
 
 def _viewer() -> Viewer:

@@ -21,12 +21,13 @@ from bot.errors import PermanentError, RetryLater, TransientError
 from bot.logs.render import summary_markdown
 from bot.logs.summary import Summary
 from bot.sessions import model, queries
-from bot.web import markdown
+from bot.web import markdown, task_view
 from bot.web.filters import LABELS, STATES, BadFilter, Filters
+from bot.web.task_view import TaskInfo
 from bot.web.viewer import Viewer
 
 __all__ = ["BadFilter", "Detail", "Event", "Filters", "LABELS", "Listing", "Row", "STATES", "StateCount",
-           "detail", "find_session", "load_listing"]
+           "detail", "find_session", "load_listing", "row_of"]
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class Row:
     page_path: str  # the session's page on this site: /sessions/<id>
     stuck: str | None = None  # the watchdog's mark (STUCK_LABELS), or None
     stuck_at: float | None = None  # when the watchdog set it
+    tasks: tuple[TaskInfo, ...] = ()  # the Copilot tasks it joins by their artifacts (bot/web/task_view.py)
 
     @property
     def stuck_label(self) -> str | None:
@@ -160,11 +162,12 @@ def load_listing(runtime, viewer: Viewer, filters: Filters) -> Listing:
         page = queries.find_sessions(conn, scope, limit=filters.per_page, cursor=filters.cursor)
         counted = queries.count_states(conn, scope)
         names = queries.repository_names(conn, viewer.repository_ids)
+        joined = task_view.of_sessions(conn, page.items)
     counts = tuple(StateCount(state=state, label=LABELS[state], count=counted.per_state[state],
                               more=state in counted.more, selected=filters.state == state,
                               query=filters.changed(state=state).query_string())
                    for state in STATES)
-    rows = tuple(_row(found, runtime.settings.github_url) for found in page.items)
+    rows = tuple(row_of(found, runtime.settings.github_url, joined[found.id]) for found in page.items)
     parts = dict(filters=filters, counts=counts, total=sum(c.count for c in counts),
                  total_more=any(c.more for c in counts), rows=rows, next_cursor=page.cursor, repositories=tuple(names))
     return Listing(**parts, version=_version(parts))
@@ -182,8 +185,8 @@ def detail(runtime, viewer: Viewer, session_id: int) -> Detail | None:
     found = find_session(runtime, viewer, session_id)
     if found is None:
         return None
-    row = _row(found, runtime.settings.github_url)
     with runtime.engine.connect() as conn:
+        row = row_of(found, runtime.settings.github_url, task_view.of_sessions(conn, [found])[found.id])
         stops = queries.stops_of_session(conn, found)
         timeline = _timeline(row, found, queries.commits_of_session(conn, found), stops)
         stored = None if row.running else queries.stored_summary(conn, found)
@@ -219,7 +222,8 @@ def _may_stop(runtime, found, viewer: Viewer) -> bool:
         return False
 
 
-def _row(found, github_url: str) -> Row:
+def row_of(found, github_url: str, tasks: tuple[TaskInfo, ...] = ()) -> Row:
+    """The page's row of an index session (`find_session`'s), with the tasks it joins."""
     pr_url = found.pr_url
     if pr_url is None and found.pr_number is not None:  # a pull request known by number only, not read yet
         pr_url = f"{github_url.rstrip('/')}/{found.repository}/pull/{found.pr_number}"
@@ -228,7 +232,7 @@ def _row(found, github_url: str) -> Row:
                running=found.state in model.RUNNING, conclusion=found.conclusion, starter=found.starter,
                created_at=found.created_at, started_at=found.started_at, finished_at=found.finished_at,
                run_attempt=found.run_attempt, run_url=found.html_url, pr_url=pr_url, page_path=f"/sessions/{found.id}",
-               stuck=found.stuck, stuck_at=found.stuck_at)
+               stuck=found.stuck, stuck_at=found.stuck_at, tasks=tasks)
 
 
 def _timeline(row: Row, found, commits: list, stops: list) -> tuple[Event, ...]:

@@ -14,8 +14,10 @@ from flask import Blueprint
 from bot.commands import session_text
 
 # Octicons vendored in static/octicons/ (its README lists them); a state the page does not know yet: alert.
+# A Copilot task's states too (bot/web/task_view.py).
 ICONS = {"queued": "clock", "in_progress": "sync", "completed": "check-circle", "failed": "x-circle",
-         "cancelled": "circle-slash", "timed_out": "stopwatch"}
+         "cancelled": "circle-slash", "timed_out": "stopwatch",
+         "waiting_for_user": "person", "idle": "clock"}  # a Copilot task's states besides
 
 
 def state_icon(state: str) -> str:

@@ -7,6 +7,7 @@ viewer may see; outside text reaches the templates as plain values and Jinja esc
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from types import SimpleNamespace
 from urllib.parse import quote, urlencode
@@ -16,7 +17,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from bot.commands import stop_requests
 from bot.config import Settings
 from bot.runtime import current_runtime
-from bot.web import headers, listing, look
+from bot.web import headers, listing, look, task_view
 from bot.web.access import at_this_machine, current_viewer
 
 blueprint = Blueprint("web", __name__, template_folder="templates", static_folder="static",
@@ -70,7 +71,7 @@ def error(status: int, heading: str, message: str):
 # What the row <template> holds before the script fills it for a session that appears on an open page.
 BLANK_ROW = SimpleNamespace(id=0, state="queued", label="queued", running=True, repository="", pr_number=None,
                             pr_title=None, starter=None, created_at=None, started_at=None, finished_at=None,
-                            run_url=None, pr_url=None, page_path="", duration=lambda now: None)
+                            run_url=None, pr_url=None, page_path="", tasks=(), duration=lambda now: None)
 
 NOT_FOUND = (404, "Session not found", "There is no such session, or it belongs to a repository you cannot access.")
 
@@ -95,14 +96,17 @@ def sessions_page():
         filters = listing.Filters.parse(request.args)
     except listing.BadFilter as bad:
         return error(400, "Cannot show these sessions", bad.message)
-    found = listing.load_listing(current_runtime(), viewer, filters)
+    runtime = current_runtime()
+    found = listing.load_listing(runtime, viewer, filters)
+    waiting = task_view.waiting(runtime, viewer, now=time.time())
 
     def link(changed) -> str:
         """The list with other filters: `changed` is a Filters."""
         query = changed.query_string()
         return url_for(".sessions_page") + (f"?{query}" if query else "")
 
-    return page("sessions.html", active="sessions", filters=filters, listing=found, link=link, blank_row=BLANK_ROW)
+    return page("sessions.html", active="sessions", filters=filters, listing=found, link=link, blank_row=BLANK_ROW,
+                waiting_tasks=waiting)
 
 
 @blueprint.get("/sessions/<int:session_id>")

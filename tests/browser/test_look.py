@@ -24,9 +24,10 @@ def scene(browser):
 
 
 def pages(scene) -> list[str]:
-    """The Agents page's pages: home, the list, a finished session, a running one (with Stop), the account, insights."""
+    """The Agents page's pages: home, the list, a finished session, a running one (with Stop), the account,
+    insights, New task."""
     return ["/", "/sessions", f"/sessions/{scene.session_id('done')}", f"/sessions/{scene.session_id('live')}",
-            "/account", "/insights"]
+            "/account", "/insights", "/tasks/new"]
 
 
 @pytest.mark.parametrize("color_scheme", ["light", "dark"])

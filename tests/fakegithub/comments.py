@@ -37,6 +37,9 @@ def register(fake: FakeGitHub) -> None:
         comment_id = next(_ids)
         comment = _rehome(spec().example("issue-comment"), fake.url, **{"octocat/Hello-World": repo})
         user = account(login, fake.url, type=user_type)
+        known = fake.users.accounts.get(login.lower())
+        if known is not None:  # a person the fake knows comments as themselves: the same id as `GET /user`
+            user.update(id=known["id"], node_id=known["node_id"])
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(fake.now()))
         comment.update(id=comment_id, node_id=node_id("IssueComment", comment_id), body=body, user=user,
                        url=f"{fake.url}/repos/{repo}/issues/comments/{comment_id}",

@@ -83,6 +83,10 @@
     setLink(field(row, "pull"), pull.html_url);
     setText(field(row, "pull-number"), pull.number ? "#" + pull.number : "");
     setLink(field(row, "run"), s.run_url);
+    var tasks = (s.tasks || []).map(function (t) { return t.summary; }).join("; ");
+    var task = field(row, "task");
+    setText(task, tasks);
+    task.hidden = !tasks;
   }
 
   function countText(count, more) { return Number(count).toLocaleString("en-US") + (more ? "+" : ""); }
