@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot import db
 from bot.handlers.status_comment import MARKER
+from bot.sessions import tasks
 from bot.sessions.failures import SETUP_STEPS_DOCS, SETUP_STEPS_PATH
 from tests import sessions_payloads as hooks
 from tests import web_index
@@ -149,3 +150,33 @@ def test_the_status_comment_gives_the_pull_requests_run_time_from_its_jobs(bot, 
     finished_session(bot, fake_github, 7, 5151, started=t0, ended=t0 + 610, jobs=((1, t0 + 12, t0 + 600),))
     [status] = [c["body"] for c in fake_github.comments_on(REPO, 7) if c["body"].startswith(MARKER)]
     assert "Run time: 9m 48s over 1 finished session." in status, "the job's 588 s, not the run's 610 s"
+
+
+def test_copilot_usage_stands_beside_run_time_per_unit_never_added_together(bot, fake_github):
+    t0 = float(int(time.time()) - 7200)
+    session = finished_session(bot, fake_github, 7, 5151, started=t0, ended=t0 + 610, jobs=((1, t0 + 12, t0 + 600),))
+
+    def task(task_id: str, *usages: tuple[str, float]) -> dict:
+        return {"id": task_id, "state": "completed", "created_at": iso(t0), "updated_at": iso(t0 + 600),
+                "repository": {"id": session.repository_id}, "creator": {"id": 1},
+                "sessions": [{"id": f"{task_id}-{n}", "state": "completed", "created_at": iso(t0),
+                              "usage": {"type": unit, "amount": amount}} for n, (unit, amount) in enumerate(usages)]}
+    with bot.engine.begin() as conn:  # as the tasks' refresh keeps them, read with monalisa's own token
+        for answer in (task("t1", ("ai_credits", 1_500_000_000), ("ai_credits", 2_000_000_000)),
+                       task("t2", ("premium_requests", 1.5))):
+            tasks.record_task(conn, answer, installation_id=INSTALLATION, repository_id=session.repository_id,
+                              repository=REPO, now=time.time(), person=(1, "monalisa"))
+
+    with bot.app.app_context():
+        printed = bot.app.test_cli_runner().invoke(args=["sessions", "report", "--since", "2d", "--json"])
+        text = bot.app.test_cli_runner().invoke(args=["sessions", "report", "--since", "2d"])
+    page = Page(bot.app.test_client().get("/insights?since=2d",
+                                          headers={"Authorization": f"Bearer {TOKEN}"}).get_data(as_text=True))
+    data = json.loads(printed.output)
+    [app], [monalisa] = data["repositories"], data["people"]
+    # Nano units summed first, divided once; premium requests apart, in their own unit.
+    assert (app["ai_credits"], app["premium_requests"]) == (3.5, 1.5) == (monalisa["ai_credits"],
+                                                                          monalisa["premium_requests"])
+    assert "3.5 AI credits · 1.5 premium requests" in text.output
+    assert figures(page, "repositories", "repository")[REPO]["usage"] == "3.5 AI credits · 1.5 premium requests"
+    assert figures(page, "people", "login")["monalisa"]["usage"] == "3.5 AI credits · 1.5 premium requests"

@@ -68,7 +68,8 @@ def test_the_page_shows_the_report_of_every_repository_to_the_operator(app, inde
     assert set(rows) == {"octo-org/app", f"octo-org/{HOSTILE}", "mallory/secret", "*"}
     assert rows["*"]["sessions"] == "4" and rows["*"]["run_seconds"] == "75.000"
     assert rows["octo-org/app"] == {"sessions": "2", "completed": "1", "failed": "1", "cancelled": "0",
-                                    "timed_out": "0", "running": "0", "stuck": "0", "run_seconds": "50.000"}
+                                    "timed_out": "0", "running": "0", "stuck": "0", "run_seconds": "50.000",
+                                    "usage": "—"}
     assert rows[f"octo-org/{HOSTILE}"]["stuck"] == "1" and rows[f"octo-org/{HOSTILE}"]["run_seconds"] == "0.000"
     assert page.one("a", id="insights-link", aria_current="page")
     assert [c["data-cause"] for c in page.find("li", data_cause="unknown")] == ["unknown", "unknown"]

@@ -13,6 +13,7 @@ from bot.commands.session_text import duration
 from bot.runtime import current_runtime
 from bot.sessions import failures, report
 from bot.sessions.report import LABELS, OUTCOMES
+from bot.sessions.task_usage import said
 
 
 @sessions_group.command("report", help="What sessions cost in time, what became of them and of the agent's pull "
@@ -48,7 +49,7 @@ def text(found: report.Report) -> list[str]:
     if len(rows) > 1:
         rows.append(("All repositories", found.totals.figures, found.totals.pulls))
     lines += ["", *_table(["Repository", "Sessions", *(LABELS[o].capitalize() for o in OUTCOMES), "Stuck", "Run time",
-                           "Merged", "Closed unmerged", "Open", "Merge rate"],
+                           "Copilot usage", "Merged", "Closed unmerged", "Open", "Merge rate"],
                           [[name, *_figures(figures), str(pulls.merged), str(pulls.closed_unmerged),
                             str(pulls.still_open), report.percent(pulls.merge_rate)] for name, figures, pulls in rows])]
     lines += ["", "Why sessions failed:"]
@@ -59,7 +60,8 @@ def text(found: report.Report) -> list[str]:
             lines.append(f"  {found_repository.repository} ({total} failed): {causes}")
             if found_repository.hint:
                 lines.append(f"    {found_repository.hint.text} {found_repository.hint.url}")
-    lines += ["", *_table(["Started by", "Sessions", *(LABELS[o].capitalize() for o in OUTCOMES), "Stuck", "Run time"],
+    lines += ["", *_table(["Started by", "Sessions", *(LABELS[o].capitalize() for o in OUTCOMES), "Stuck", "Run time",
+                           "Copilot usage"],
                           [[p.login or "unknown", *_figures(p.figures)] for p in found.people])]
     lines += ["", *_table(["Day (UTC)", *(LABELS[o].capitalize() for o in OUTCOMES)],
                           [[day, *(str(counts[o]) for o in OUTCOMES)] for day, counts in found.days])]
@@ -68,7 +70,7 @@ def text(found: report.Report) -> list[str]:
 
 def _figures(figures: report.Figures) -> list[str]:
     return [f"{figures.sessions:,}", *(f"{figures.outcomes[o]:,}" for o in OUTCOMES), f"{figures.stuck:,}",
-            duration(figures.run_seconds) if figures.timed else "—"]
+            duration(figures.run_seconds) if figures.timed else "—", said(figures.usage)]
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:

@@ -21,6 +21,8 @@ from sqlalchemy.engine import Connection
 from bot.db import pull_requests, repositories, run_times, session_stops, sessions, setup_steps_cache, summary_causes
 from bot.sessions import failures, model
 from bot.sessions.failures import Hint
+from bot.sessions.task_model import Usage
+from bot.sessions.task_usage import plus, usage_in
 
 DAY = 86_400.0
 OUTCOMES = ("completed", "failed", "cancelled", "timed_out", "running")  # a session's, from its state
@@ -61,6 +63,7 @@ class Figures:
     stuck: int = 0
     run_seconds: float = 0.0
     timed: int = 0
+    usage: Usage = Usage()  # what Copilot tasks started in the window used (bot/sessions/task_usage.py)
 
     def add(self, state: str, n: int, seconds: float | None, timed: int, stuck: bool = False) -> None:
         """Count `n` sessions in `state` (marked stuck or not) that ran `seconds` in all, `timed` of them known."""
@@ -76,6 +79,7 @@ class Figures:
         self.stuck += other.stuck
         self.run_seconds += other.run_seconds
         self.timed += other.timed
+        self.usage = plus(self.usage, other.usage)
         for name, n in other.outcomes.items():
             self.outcomes[name] += n
 
@@ -124,7 +128,9 @@ class Report:
 
 def _figures(figures: Figures) -> dict:
     return {"sessions": figures.sessions, "outcomes": dict(figures.outcomes), "stuck": figures.stuck,
-            "run_seconds": round(figures.run_seconds, 3), "timed_sessions": figures.timed}
+            "run_seconds": round(figures.run_seconds, 3), "timed_sessions": figures.timed,
+            # Per unit, never added together: AI credits divided once from the nano sum; None: none said.
+            "ai_credits": figures.usage.ai_credits(), "premium_requests": figures.usage.premium_requests}
 
 
 def _repository(found: RepositoryReport) -> dict:
@@ -163,6 +169,7 @@ def build(conn: Connection, *, since: float, until: float, repository_ids: froze
         by_repository.setdefault(repository_id, RepositoryReport("")).figures.add(state, n, seconds, timed,
                                                                                    bool(is_stuck))
         people.setdefault(login, PersonReport(login)).figures.add(state, n, seconds, timed, bool(is_stuck))
+    _usage(conn, by_repository, people, since, until)
     _causes(conn, where, by_repository)
     _pulls(conn, by_repository, since, until, agent_logins)
     _names_and_hints(conn, by_repository)
@@ -191,6 +198,17 @@ def _run_seconds():
                else_=0.0)
     own = case((and_(sessions.c.started_at.is_not(None), sessions.c.finished_at.is_not(None)), own), else_=None)
     return case((sessions.c.state.in_(model.RUNNING), None), else_=func.coalesce(run_times.c.seconds, own))
+
+
+def _usage(conn: Connection, by_repository: dict[int, RepositoryReport], people: dict[str | None, PersonReport],
+           since: float, until: float) -> None:
+    """Beside each repository's and person's run time: what their Copilot tasks used, per unit."""
+    per_repository, per_person = usage_in(conn, by_repository, since=since, until=until)
+    for repository_id, used in per_repository.items():
+        by_repository[repository_id].figures.usage = used
+    for login, person in people.items():
+        if login and login.lower() in per_person:
+            person.figures.usage = per_person[login.lower()]
 
 
 def _causes(conn: Connection, where: list, by_repository: dict[int, RepositoryReport]) -> None:

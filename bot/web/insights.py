@@ -18,6 +18,7 @@ from flask import request
 from bot.commands.session_text import duration
 from bot.runtime import current_runtime
 from bot.sessions import failures, queries, report
+from bot.sessions.task_usage import said
 from bot.web import chart
 from bot.web.access import current_viewer
 from bot.web.filters import BadFilter
@@ -76,7 +77,8 @@ def insights_page():
     return page("insights.html", active="insights", report=found, choice=choice, names=names,
                 since_choices=sorted(set(SINCE_CHOICES) | {choice.since}, key=report.parse_since),
                 chart=chart.day_chart(found.days), outcomes=report.OUTCOMES, outcome_labels=report.LABELS,
-                cause_labels=failures.LABELS, duration=duration, percent=report.percent, since_words=since_words)
+                cause_labels=failures.LABELS, duration=duration, percent=report.percent, usage_said=said,
+                since_words=since_words)
 
 
 def since_words(since: str) -> str:
