@@ -22,7 +22,7 @@ import time
 
 from sqlalchemy import select, update
 
-from bot import notices
+from bot import notices, status_updates
 from bot.db import session_stops
 from bot.github import api
 from bot.github.errors import GitHubError
@@ -132,11 +132,10 @@ def conclude(runtime, stop_row, outcome: str) -> None:
         if outcome in ADVICE:
             notices.notify(conn, runtime.queue, session, kind="stop_unconfirmed",
                            body=notice_body(stop_row, session, outcome))
-        # No webhook may ever come to refresh it (a run that is gone sends none). The status comment's
-        # job is named, not imported: the handlers sit above the commands.
-        runtime.queue.enqueue(conn, "status.update", dict(
-            installation_id=session.installation_id, repository_id=session.repository_id,
-            repository=session.repository, pr_number=session.pr_number), dedupe_key=f"status:stop:{stop_row.id}")
+        # No webhook may ever come to refresh it (a run that is gone sends none).
+        status_updates.request(runtime, installation_id=session.installation_id, repository_id=session.repository_id,
+                               repository=session.repository, pr_number=session.pr_number, conn=conn,
+                               once=f"stop:{stop_row.id}")
 
 
 def notice_body(stop_row, session, outcome: str) -> str:

@@ -1,16 +1,14 @@
 """The status comment: one per pull request with live sessions, edited in place on every change.
 
 Created with the first live (not backfilled) session and finalised when the pull request closes.
-Changes are coalesced: every change within one `STATUS_COMMENT_INTERVAL_SECONDS` window queues
-the same job (its dedupe key names the window), which runs at the window's end and reads the
-latest state, so a PR's comment is edited at most once a window and no change is lost.
+Changes are coalesced (bot/status_updates.py: how anything asks for an update): every change within
+one `STATUS_COMMENT_INTERVAL_SECONDS` window queues the same job, which reads the latest state.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from contextlib import nullcontext
 
 from sqlalchemy import select, update
 
@@ -27,6 +25,7 @@ from bot.jobs import Job, handles
 from bot.sessions import model
 from bot.sessions.insights import run_seconds_of_pull
 from bot.sessions.queries import latest_stops, numbered_sessions
+from bot.status_updates import KIND, request  # `request`: how anything asks for this comment's update
 
 MARKER = "<!-- session-bot:status -->"
 
@@ -49,19 +48,6 @@ def status_body(pr_sessions, *, closed: str | None, now: float, prefix: str, sto
     return status_text.fitted(f"{MARKER}\n### Copilot agent sessions\n\n{headline}",
                               sessions_table(pr_sessions, now, highlight_running=True, stops=stops), hint(prefix),
                               pr_sessions, kept or {}, prefix=prefix, public_url=public_url)
-
-
-def request(runtime, *, installation_id: int, repository_id: int, repository: str, pr_number: int,
-            conn=None) -> None:
-    """Queue the update of a pull request's status comment, coalesced with other changes; in `conn`'s
-    transaction when given (with the change it shows)."""
-    interval = runtime.settings.status_comment_interval
-    window = int(time.time() // interval)
-    with nullcontext(conn) if conn is not None else runtime.engine.begin() as conn:
-        runtime.queue.enqueue(conn, "status.update", dict(installation_id=installation_id,
-                                                          repository_id=repository_id, repository=repository,
-                                                          pr_number=pr_number),
-                              run_at=(window + 1) * interval, dedupe_key=f"status:{repository_id}:{pr_number}:{window}")
 
 
 @on("workflow_run", "workflow_job")
@@ -90,7 +76,7 @@ def pull_changed(ctx: Context) -> None:
                 repository=repository["full_name"], pr_number=number)
 
 
-@handles("status.update")
+@handles(KIND)
 def update_status(runtime, job: Job) -> None:
     """Create or edit the status comment of one pull request."""
     refresh(runtime, job.args, job)
