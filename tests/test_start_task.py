@@ -13,6 +13,7 @@ from bot.db import agent_tasks, command_runs
 from bot.handlers.status_comment import MARKER
 from tests import sessions_payloads as hooks
 from tests.copilot_pr import comment_payload
+from tests.markdown_oracle import live
 from tests.test_web_signin import csrf_of, make_bot, sign_in
 
 INSTALLATION, REPO, PR, RUN = 88, "octo-org/app", 7, 5151
@@ -190,3 +191,14 @@ def test_a_kept_token_github_no_longer_takes_is_answered_with_the_sign_in(bot, f
     fake.revoke_user("alice")  # revoked on GitHub; the webhook saying so has not come yet
     reply = start(bot, fake)
     assert "GitHub no longer accepts your kept token" in reply and "https://bot.example.com/account" in reply
+
+
+def test_a_hostile_branch_name_and_prompt_render_nothing_live_in_the_reply(bot, fake):
+    # A branch name is the pull request author's: git allows backticks, `<`, `@`, `#` and brackets in it.
+    fake.actions.pulls[REPO][PR]["head"]["ref"] = "fix`<img src=x>`@octo-org/admins#12[x](https://evil.example)"
+    keep_token(bot, fake)
+    reply = start(bot, fake, body="/session start <b>hi</b> @octo-org/admins #3 ![i](https://evil.example/i.png)")
+    assert "started a Copilot task" in reply and "evil.example)" in reply, "the branch is named, inert"
+    found = live(reply.split("\n", 1)[1])  # after the bot's hidden marker
+    assert not found.elements and not found.images and not found.references and not found.links, reply
+    assert found.mentions == ["@a"], "only the asker, alice (the oracle keeps a mention's first character)"

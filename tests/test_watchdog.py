@@ -18,6 +18,7 @@ from tests import sessions_payloads as hooks
 from tests.clock import Clock
 from tests.copilot_pr import comment_payload
 from tests.harness.inprocess import InProcessBot
+from tests.markdown_oracle import live
 from tests.openapi_check import conforms
 
 INSTALLATION, REPO, PR, RUN = 88, "octo-org/app", 7, 5151
@@ -106,6 +107,9 @@ def test_a_session_running_past_its_limit_is_marked_and_its_starter_told_once(bo
     assert notice.split("\n", 1)[1].startswith(f"{mention} has been running for 61 minutes")
     assert "limit of 60" in notice and "`/session stop 1`" in notice and f"]({bot.session_row(RUN).html_url})" in notice
     assert ("@" in notice) == (starter == "monalisa"), "nobody mentioned when nobody is known to have started it"
+    found = live(notice.split("\n", 1)[1])  # GitHub's renderer: the starter and the run's link alone are live
+    assert found.mentions == (["@m"] if starter == "monalisa" else []) and found.links == [bot.session_row(RUN).html_url]
+    assert not found.elements and not found.images and not found.references
 
     for minutes in range(63, 75):
         watchdog.at(minutes)
