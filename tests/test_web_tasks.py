@@ -246,3 +246,13 @@ def test_the_refresh_is_a_periodic_job_of_at_least_a_minute_and_off_without_sign
     fast = Settings(**{**settings.__dict__, "task_refresh_interval": 5.0})
     assert schedule.PERIODIC["tasks.refresh"].interval(fast) == 60, "at most once a minute per person"
     assert schedule.PERIODIC["tasks.refresh"].interval(Settings()) == 0
+
+
+def test_a_hostile_prompt_is_text_on_every_page_that_shows_the_task(bot, browser, fake):
+    hostile = '<img src=x onerror=alert(1)> "><script>alert(2)</script> ghp_abcdefghijklmnopqrstuvwxyz0123456789'
+    task_id = start(browser, prompt=hostile, keep="1").location.split("/tasks/", 1)[1].split("?", 1)[0]
+    for path in (f"/tasks/{task_id}", "/sessions"):
+        page = html(browser.get(path))
+        # GitHub names the task after the prompt: escaped on the page, and its secret never kept.
+        assert "&lt;img src=x onerror=alert(1)&gt;" in page and "<img src=x" not in page and "<script>alert" not in page
+        assert "ghp_abcdefghijklmnopqrstuvwxyz0123456789" not in page, path
